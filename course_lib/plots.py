@@ -1,0 +1,52 @@
+"""Plot helpers that always give a title, labelled axes and units.
+
+They draw onto a matplotlib Axes, so the same code serves static notebook
+figures and the PNG frames of a live :class:`~course_lib.widgets.Dashboard`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def style(ax, title: str, xlabel: str, ylabel: str):
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def probabilities(ax, probs, class_names, *, title: str, highlight: int | None = None, ylim=(0, 1)):
+    """Bar chart of one probability vector; ``highlight`` colours one class."""
+    probs = np.asarray(probs, dtype=float)
+    colours = ["tab:orange" if i == highlight else "tab:blue" for i in range(len(probs))]
+    ax.bar(range(len(probs)), probs, color=colours)
+    ax.set_xticks(range(len(probs)), class_names)
+    ax.set_ylim(*ylim)
+    return style(ax, title, "class", "probability")
+
+
+def compare(ax, names, values, *, errors=None, title: str, ylabel: str, fmt="{:.1%}", ylim=None):
+    """Bars with optional error bars and their values written on top."""
+    values = np.asarray(values, dtype=float)
+    ax.bar(names, values, yerr=errors, capsize=4, color=["tab:gray", "tab:blue", "tab:green", "tab:orange"][: len(values)])
+    for i, v in enumerate(values):
+        ax.annotate(fmt.format(v), (i, v), ha="center", va="bottom", fontsize=9,
+                    xytext=(0, 3), textcoords="offset points")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    return style(ax, title, "", ylabel)
+
+
+def curves(ax, x, series: dict, *, title: str, xlabel: str, ylabel: str, spread: dict | None = None, logx=False):
+    """Line plot of named series over ``x``, with optional shaded +/- spread."""
+    for name, ys in series.items():
+        ys = np.asarray(ys, dtype=float)
+        ax.plot(x, ys, marker="o", label=name)
+        if spread and name in spread:
+            s = np.asarray(spread[name], dtype=float)
+            ax.fill_between(x, ys - s, ys + s, alpha=0.2)
+    if logx:
+        ax.set_xscale("log")
+    ax.legend()
+    return style(ax, title, xlabel, ylabel)

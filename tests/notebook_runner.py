@@ -1,0 +1,54 @@
+"""Run notebooks as a learner would: papermill in a fresh kernel of this environment."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIRS = ("notebooks", "solutions")
+
+
+def all_notebooks():
+    out = []
+    for d in NOTEBOOK_DIRS:
+        out += sorted(p for p in (ROOT / d).glob("*.ipynb"))
+    return out
+
+
+def has_check_outputs(path: Path) -> bool:
+    nb = json.loads(path.read_text())
+    return any("NBVAL_CHECK_OUTPUT" in "".join(c.get("source", "")) for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def run_papermill(path: Path, out_path: Path, parameters: dict | None = None, timeout: int = 600):
+    """Execute ``path`` with papermill; returns seconds taken. Raises AssertionError naming the cell."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    t0 = time.perf_counter()
+    try:
+        pm.execute_notebook(str(path), str(out_path), parameters=parameters or {}, kernel_name="python3",
+                            cwd=str(path.parent), progress_bar=False, execution_timeout=timeout,
+                            log_output=False)
+    except PapermillExecutionError as e:
+        nb = json.loads(Path(out_path).read_text())
+        code_cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        src = ""
+        for c in code_cells:
+            if c.get("execution_count") == e.exec_count:
+                src = "".join(c["source"])[:400]
+        raise AssertionError(
+            f"{path.relative_to(ROOT)}: cell {e.cell_index} (execution count {e.exec_count}) raised "
+            f"{e.ename}: {e.evalue}\n--- cell source ---\n{src}") from None
+    return time.perf_counter() - t0
+
+
+def run_nbval(path: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run nbval (lax) on one notebook in this environment's kernel."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
+         f"--nbval-cell-timeout={timeout}", "--rootdir", str(path.parent), "-c", "/dev/null", str(path)],
+        cwd=path.parent, capture_output=True, text=True)
