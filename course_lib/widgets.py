@@ -151,7 +151,9 @@ class Dashboard:
             result = self.fn(**kwargs)
             png = None
             if self.render is not None:
-                fig = Figure(figsize=self.figsize, layout="constrained")
+                # Fixed margins: constrained/tight layout would cost more than the drawing itself.
+                fig = Figure(figsize=self.figsize)
+                fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.88, wspace=0.3, hspace=0.45)
                 self.render(result, fig)
                 buf = io.BytesIO()
                 fig.savefig(buf, format="png", dpi=72)
