@@ -41,7 +41,7 @@ print(ds)
 # on disk, keyed by its configuration. For each image the teacher produces ten **logits** $z_i$, one per digit.
 # A softmax at temperature $T$ turns them into probabilities:
 #
-# $$q_i(T) = \frac{\exp(z_i / T)}{\sum_j \exp(z_j / T)}.$$
+# $$q_i(T) = \frac{e^{z_i/T}}{\sum_{k=0}^{9} e^{z_k/T}}.$$
 #
 # At $T = 1$ this is the ordinary softmax. Dividing the logits by a larger $T$ shrinks the gaps between them, so the
 # distribution flattens; as $T \to \infty$ it tends to uniform.
