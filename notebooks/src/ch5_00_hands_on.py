@@ -1,0 +1,177 @@
+# %% [markdown]
+# # Chapter 5 - Hands-on practices: how the graded exercises work
+#
+# Chapter 5 turns the course's key formulas into thirteen small functions for you to write (H1 to H13).
+# Each has a stub that raises `NotImplementedError` with a hint, a check that runs your function on cases
+# chosen to expose the usual mistakes, and a worked solution.
+#
+# **Learning objectives**
+# - know where the exercise and solution notebooks live and how they are made;
+# - run a check, read its verdict, and grade a whole notebook with one command;
+# - find the chapter notebook that teaches the concept behind each exercise.
+#
+# **Prerequisites:** `00_start_here`; Python functions and PyTorch tensors. Each exercise also lists the
+# chapter notebook it builds on.
+#
+# **Study time:** about 10 minutes (plus about 2.5 hours for the three exercise notebooks).
+
+# %% [markdown]
+# ## Where things are
+#
+# | folder | what it holds |
+# |---|---|
+# | `exercises/ch5_01_distillation_exercises.ipynb` | H1, H2, H11, H12, H13 (distillation basics) |
+# | `exercises/ch5_02_compression_exercises.ipynb` | H3, H4, H5, H6, H7 (compression) |
+# | `exercises/ch5_03_reliability_exercises.ipynb` | H8, H9, H10 (calibration, uncertainty, robustness) |
+# | `solutions/` | the same notebooks with worked solutions |
+#
+# The solution notebooks are the single source. Inside each function body the solution sits between two
+# marker lines, `### BEGIN SOLUTION H2: <hint>` and `### END SOLUTION`; `make exercises`
+# (`tools/make_exercises.py`) replaces every such region by `raise NotImplementedError("H2: <hint>")` and
+# writes `exercises/`. A test fails if the committed exercises differ from what the script produces.
+#
+# ## How a check works
+#
+# Below each function sits a check cell:
+#
+# ```python
+# # NBVAL_CHECK_OUTPUT
+# check("H2", globals())
+# ```
+#
+# It finds your function(s) by name, runs them on its cases and prints exactly one line: either
+# `H2 distillation loss: passed` or the same prefix followed by what to fix, for example that the T² factor
+# is missing or that the KL divergence is taken the wrong way round. A check compares *behaviour* (values,
+# gradients, invariances), never your code, so any correct implementation passes. It never raises: an
+# exception in your code, a missing function or an endless loop (stopped after 30 s) becomes a message, and
+# the cells after it still run. Your own `print` calls inside the function are hidden from the verdict.
+#
+# In the exercise notebooks each check cell already shows `... : passed` before you run anything: that
+# stored line is the verdict to aim for, the reference nbval compares your run with. Running the cell
+# replaces it with your own verdict.
+#
+# ## Grading yourself
+#
+# ```
+# make grade NB=exercises/ch5_01_distillation_exercises.ipynb
+# # or: .venv/bin/python -m course_lib.grade exercises/ch5_01_distillation_exercises.ipynb
+# ```
+#
+# The grader runs the notebook top to bottom in a fresh kernel through **nbval**, which compares each check
+# cell's output with the stored verdict `... : passed`. It prints one line per exercise, `[pass]` or `[fix]`
+# with the check's message, notes for any other cell that failed (a syntax error, say), and a last line
+# `score: X/Y`. It exits with status 0 only when every exercise passes.
+
+# %% [markdown]
+# ## The exercises and where each concept is taught
+#
+# | exercise | you write | concept taught in |
+# |---|---|---|
+# | H1 | `softmax_t`, `entropy` | `ch1_01_soft_targets_and_kd_loss` (D1) |
+# | H2 | `distillation_loss`, `soft_loss_grad` (checked against autograd) | `ch1_01_soft_targets_and_kd_loss` (D2) |
+# | H3 | `global_magnitude_masks` | `ch2_01` magnitude pruning (C1) |
+# | H4 | `movement_scores`, `movement_mask` | `ch2_02` movement pruning (C2) |
+# | H5 | `quantize_symmetric`, `dequantize`, `quantization_error` | `ch2_04` quantization (C4) |
+# | H6 | `TernarySTE` (forward and backward) | `ch2_05` ternary weights and the STE (C5) |
+# | H7 | `low_rank_linear`, `low_rank_flops` | `ch2_06` low-rank factorisation (C6) |
+# | H8 | `expected_calibration_error` | chapter 3, B3 calibration - **not written yet** |
+# | H9 | `bootstrap_ci` | chapter 3, B2 uncertainty - **not written yet** |
+# | H10 | `fgsm` | chapter 3, B1 adversarial robustness - **not written yet** |
+# | H11 | `fit_power_law` | `ch1_10` batch size and temperature (D11) |
+# | H12 | `rkd_distance_loss` | `ch1_05` relation-based distillation (D6) |
+# | H13 | `lwf_loss` | chapter 4, A10 continual learning; builds on H2 |
+#
+# Chapter 1 notebooks are `notebooks/ch1_01_*` to `ch1_11_*` (D1, D2 in the first, then D3 to D12 one per
+# notebook); chapter 2 notebooks are `ch2_01_*` to `ch2_08_*` (C1 to C8). Chapter 3 is not written yet, so
+# H8 to H10 explain their concept in the exercise itself.
+
+# %%
+# parameters
+SEED = 0
+
+# %%
+import importlib.util
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from course_lib import grading
+
+# %% [markdown]
+# ## The checks accept correct code...
+#
+# The grading library keeps a reference implementation of every exercise. Run every check on it: all
+# thirteen must pass (the test suite also feeds each check alternative correct implementations).
+
+# %%
+lines, seconds = [], {}
+for hid in sorted(grading.EXERCISES, key=lambda h: int(h[1:])):
+    t0 = time.perf_counter()
+    ok, line = grading.verdict(hid, **grading.reference(hid))
+    seconds[hid] = time.perf_counter() - t0
+    lines.append(line)
+    print(line)
+assert all(line.endswith(": passed") for line in lines) and len(lines) == 13
+print(f"all 13 checks took {sum(seconds.values()):.1f} s in total")
+
+# %% [markdown]
+# ## ... and name the mistake in wrong code
+#
+# Two classic slips in the distillation loss of H2: forgetting the T² factor, and swapping the arguments of
+# the KL divergence. The check recognises both and says so.
+
+# %%
+def kd_without_t2(student_logits, teacher_logits, labels, *, T=4.0, alpha=0.5):
+    soft = F.kl_div(F.log_softmax(student_logits / T, -1), F.log_softmax(teacher_logits / T, -1),
+                    reduction="batchmean", log_target=True)
+    return alpha * soft + (1 - alpha) * F.cross_entropy(student_logits, labels)
+
+
+def kd_reversed(student_logits, teacher_logits, labels, *, T=4.0, alpha=0.5):
+    soft = F.kl_div(F.log_softmax(teacher_logits / T, -1), F.log_softmax(student_logits / T, -1),
+                    reduction="batchmean", log_target=True) * T * T
+    return alpha * soft + (1 - alpha) * F.cross_entropy(student_logits, labels)
+
+
+grad_ref = grading.reference("H2")["soft_loss_grad"]
+ok1, msg1 = grading.verdict("H2", distillation_loss=kd_without_t2, soft_loss_grad=grad_ref)
+ok2, msg2 = grading.verdict("H2", distillation_loss=kd_reversed, soft_loss_grad=grad_ref)
+print(msg1)
+print(msg2)
+assert not ok1 and "T^2 factor is missing" in msg1
+assert not ok2 and "wrong way round" in msg2
+
+# %% [markdown]
+# ## What a learner's stub looks like
+#
+# `tools/make_exercises.py` turns a solution region into a stub. Here it is applied to a two-line solution;
+# the stub's hint is what the check shows until the function is written.
+
+# %%
+spec = importlib.util.spec_from_file_location("make_exercises", Path("..") / "tools" / "make_exercises.py")
+make_exercises = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(make_exercises)
+
+solution = '''def fit_power_law(x, y):
+    ### BEGIN SOLUTION H11: fit a straight line to (log x, log y)
+    k, log_c = np.polyfit(np.log(x), np.log(y), 1)
+    return k, np.exp(log_c)
+    ### END SOLUTION'''
+stub = make_exercises.strip_solutions(solution)
+print(stub)
+namespace = {}
+exec(stub, namespace)
+ok, line = grading.verdict("H11", namespace)
+print(line)
+assert not ok and line.endswith("not done yet - H11: fit a straight line to (log x, log y)")
+
+# %% [markdown]
+# ## What we measured
+#
+# - All 13 checks accept the reference implementations (asserted; the printed total gives their run time,
+#   a few seconds on a laptop CPU).
+# - The H2 check names both classic mistakes: a missing T² factor and a KL divergence taken the wrong way
+#   round (asserted).
+# - A generated stub raises `NotImplementedError` with its hint, and the check reports that hint (asserted).

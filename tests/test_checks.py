@@ -1,0 +1,470 @@
+"""Every exercise check: the reference passes, an alternative correct implementation passes,
+and typical wrong implementations get their specific message (behaviour, not code, is compared)."""
+import math
+import time
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_lib import grading
+from course_lib.grading import EXERCISES, reference, verdict
+
+HIDS = [f"H{i}" for i in range(1, 14)]
+
+
+def ref(hid, **override):
+    funcs = reference(hid)
+    funcs.update(override)
+    return funcs
+
+
+def expect(hid, funcs, fragment):
+    ok, line = verdict(hid, **funcs)
+    assert not ok, f"{hid} accepted a wrong implementation: {line}"
+    assert line.startswith(f"{hid} {EXERCISES[hid].title}: ")
+    assert fragment in line, f"{hid}: expected {fragment!r} in {line!r}"
+
+
+def accept(hid, funcs):
+    ok, line = verdict(hid, **funcs)
+    assert ok, line
+    assert line == f"{hid} {EXERCISES[hid].title}: passed"
+
+
+def test_all_thirteen_exercises_registered():
+    assert sorted(EXERCISES, key=lambda h: int(h[1:])) == HIDS
+
+
+@pytest.mark.parametrize("hid", HIDS)
+def test_reference_passes_quickly(hid):
+    t0 = time.perf_counter()
+    accept(hid, reference(hid))
+    assert time.perf_counter() - t0 < 15
+
+
+# ----------------------------------------------------------------------------- H1
+def _softmax_manual(logits, T=1.0):
+    z = logits / T
+    z = z - z.max(dim=-1, keepdim=True).values
+    e = z.exp()
+    return e / e.sum(-1, keepdim=True)
+
+
+def _entropy_manual(probs):
+    logp = torch.where(probs > 0, probs.log(), torch.zeros_like(probs))
+    return -(probs * logp).sum(dim=-1)
+
+
+def test_h1():
+    accept("H1", {"softmax_t": _softmax_manual, "entropy": _entropy_manual})
+    expect("H1", ref("H1", softmax_t=lambda z, T=1.0: torch.softmax(z * T, -1)), "multiplied the logits by T")
+    expect("H1", ref("H1", softmax_t=lambda z, T=1.0: torch.softmax(z / T, 0)), "wrong axis")
+    expect("H1", ref("H1", softmax_t=lambda z, T=1.0: torch.softmax(z / T, 1)), "single row")
+    expect("H1", ref("H1", softmax_t=lambda z, T=1.0: (z / T).exp() / (z / T).exp().sum(-1, keepdim=True)),
+           "overflow")
+    expect("H1", ref("H1", entropy=lambda p: -(p * torch.log2(p.clamp_min(1e-30))).sum(-1)), "bits")
+    expect("H1", ref("H1", entropy=lambda p: -(p * p.log()).sum(-1)), "0 log 0")
+    expect("H1", ref("H1", entropy=lambda p: -(p * p.clamp_min(1e-30).log()).sum()), "one value per row")
+
+
+# ----------------------------------------------------------------------------- H2
+def _kd_loss_alt(s, t, y, *, T, alpha):
+    p_t = torch.softmax(t / T, 1)
+    soft = (p_t * (torch.log_softmax(t / T, 1) - torch.log_softmax(s / T, 1))).sum(1).mean() * T ** 2
+    return alpha * soft + (1 - alpha) * F.nll_loss(torch.log_softmax(s, 1), y)
+
+
+def _grad_alt(s, t, *, T):
+    s = s.detach().clone().requires_grad_(True)
+    loss = T * T * F.kl_div(F.log_softmax(s / T, -1), F.softmax(t / T, -1), reduction="batchmean")
+    return torch.autograd.grad(loss, s)[0]
+
+
+def _kd(reverse=False, t2=True, reduction="batchmean", swap=False, hard_T=False):
+    def loss(s, t, y, *, T, alpha):
+        a, b = F.log_softmax(s / T, -1), F.log_softmax(t / T, -1)
+        if reverse:
+            a, b = b, a
+        soft = F.kl_div(a, b, reduction=reduction, log_target=True) * (T * T if t2 else 1)
+        hard = F.cross_entropy(s / T if hard_T else s, y)
+        return (1 - alpha) * soft + alpha * hard if swap else alpha * soft + (1 - alpha) * hard
+    return loss
+
+
+def test_h2():
+    accept("H2", {"distillation_loss": _kd_loss_alt, "soft_loss_grad": _grad_alt})
+    expect("H2", ref("H2", distillation_loss=_kd(t2=False)), "T^2 factor is missing")
+    expect("H2", ref("H2", distillation_loss=_kd(reverse=True)), "wrong way round")
+    expect("H2", ref("H2", distillation_loss=_kd(reduction="mean")), "batchmean")
+    expect("H2", ref("H2", distillation_loss=_kd(swap=True)), "alpha weighs the wrong term")
+    expect("H2", ref("H2", distillation_loss=_kd(hard_T=True)), "student at T=1")
+    expect("H2", ref("H2", distillation_loss=lambda *a, **k: float(_kd()(*a, **k))), "connected to the student")
+    ps = lambda s, T: torch.softmax(s / T, -1)  # noqa: E731
+    expect("H2", ref("H2", soft_loss_grad=lambda s, t, *, T: (ps(s, T) - ps(t, T)) / len(s)), "factor of T")
+    expect("H2", ref("H2", soft_loss_grad=lambda s, t, *, T: T * (ps(t, T) - ps(s, T)) / len(s)), "wrong sign")
+    expect("H2", ref("H2", soft_loss_grad=lambda s, t, *, T: T * (ps(s, T) - ps(t, T))), "batch size N")
+
+
+# ----------------------------------------------------------------------------- H11
+def test_h11():
+    def lstsq(x, y):
+        A = torch.stack([torch.log(torch.as_tensor(x)), torch.ones(len(x), dtype=torch.float64)], 1)
+        sol = torch.linalg.lstsq(A, torch.log(torch.as_tensor(y))[:, None]).solution.squeeze(1)
+        return float(sol[0]), math.exp(float(sol[1]))
+    accept("H11", {"fit_power_law": lstsq})
+    expect("H11", {"fit_power_law": lambda x, y: tuple(np.polyfit(np.log(y), np.log(x), 1)[:1]) + (1.0,)},
+           "axes are swapped")
+    expect("H11", {"fit_power_law": lambda x, y: tuple(np.polyfit(np.log(x), np.log(y), 1))},
+           "as a logarithm")
+    expect("H11", {"fit_power_law": lambda x, y: (np.polyfit(x, y, 1)[0], 1.0)}, "log-log space")
+    expect("H11", {"fit_power_law": lambda x, y: reference("H11")["fit_power_law"](x, y)[::-1]}, "swapped")
+
+
+# ----------------------------------------------------------------------------- H12
+def _rkd(normalise=True, squared=False, loss=F.smooth_l1_loss, diag_in_mean=False, all_entries=False, naive=False):
+    def fn(s, t):
+        def dist(e):
+            if naive:
+                return ((e[:, None] - e[None]) ** 2).sum(-1).sqrt()
+            d = torch.cdist(e, e)
+            return d ** 2 if squared else d
+        ds, dt = dist(s), dist(t.detach())
+        off = ~torch.eye(len(s), dtype=torch.bool)
+        if normalise:
+            ds = ds / (ds.mean() if diag_in_mean else ds[off].mean())
+            dt = dt / (dt.mean() if diag_in_mean else dt[off].mean())
+        return loss(ds, dt) if all_entries else loss(ds[off], dt[off])
+    return fn
+
+
+def test_h12():
+    accept("H12", {"rkd_distance_loss": _rkd(all_entries=True)})  # the RKD authors' averaging, also fine
+    from course_lib.losses import get
+    accept("H12", {"rkd_distance_loss": lambda s, t: get("rkd_distance")(s, t)})
+    expect("H12", {"rkd_distance_loss": _rkd(normalise=False)}, "not normalised")
+    expect("H12", {"rkd_distance_loss": _rkd(diag_in_mean=True)}, "pairs i != j")
+    expect("H12", {"rkd_distance_loss": _rkd(squared=True)}, "squared distances")
+    expect("H12", {"rkd_distance_loss": _rkd(loss=F.mse_loss)}, "Huber")
+    expect("H12", {"rkd_distance_loss": _rkd(naive=True, all_entries=True)}, "gradient is nan")
+
+
+# ----------------------------------------------------------------------------- H13
+def _lwf(reverse=False, t2=True, use_T=True, lam_on_ce=False, soft_ce=False):
+    def fn(new, y, old, rec, *, T=2.0, lam=1.0):
+        Tt = T if use_T else 1.0
+        if soft_ce:
+            kd = -(torch.softmax(rec / Tt, -1) * torch.log_softmax(old / Tt, -1)).sum(-1).mean()
+        else:
+            a, b = F.log_softmax(old / Tt, -1), F.log_softmax(rec / Tt, -1)
+            if reverse:
+                a, b = b, a
+            kd = F.kl_div(a, b, reduction="batchmean", log_target=True)
+        kd = kd * (T * T if t2 else 1)
+        ce = F.cross_entropy(new, y)
+        return lam * ce + kd if lam_on_ce else ce + lam * kd
+    return fn
+
+
+def test_h13():
+    accept("H13", {"lwf_loss": _lwf(soft_ce=True)})  # cross-entropy with soft targets: same gradients
+    expect("H13", {"lwf_loss": _lwf(reverse=True)}, "wrong way round")
+    expect("H13", {"lwf_loss": _lwf(t2=False)}, "T^2")
+    expect("H13", {"lwf_loss": _lwf(use_T=False, t2=False)}, "temperature is not used")
+    expect("H13", {"lwf_loss": _lwf(lam_on_ce=True)}, "lam weighs the wrong term")
+
+
+# ----------------------------------------------------------------------------- H3
+def _masks_quantile(model, sparsity):
+    lin = {n: m for n, m in model.named_modules() if isinstance(m, nn.Linear)}
+    allw = torch.cat([m.weight.detach().abs().flatten() for m in lin.values()])
+    k = int(round(sparsity * allw.numel()))
+    if k == 0:
+        return {n: torch.ones_like(m.weight) for n, m in lin.items()}
+    thr = allw.kthvalue(k).values
+    return {n: (m.weight.detach().abs() > thr).float() for n, m in lin.items()}
+
+
+def _masks_layerwise(model, sparsity):
+    out = {}
+    for n, m in model.named_modules():
+        if isinstance(m, nn.Linear):
+            from torch.nn.utils import prune
+            prune.l1_unstructured(m, "weight", amount=sparsity)
+            out[n] = m.weight_mask.clone()
+    return out
+
+
+def test_h3():
+    accept("H3", {"global_magnitude_masks": _masks_quantile})
+    inverted = lambda model, s: {n: 1 - m for n, m in _masks_quantile(model, 1 - s).items()}  # noqa: E731
+    expect("H3", {"global_magnitude_masks": inverted}, "prunes the LARGEST")
+    expect("H3", {"global_magnitude_masks": lambda model, s: _masks_quantile(model, 1 - s)}, "keeps the wrong fraction")
+    expect("H3", {"global_magnitude_masks": _masks_layerwise}, "layer-wise")
+
+    def signed(model, s):
+        lin = {n: m for n, m in model.named_modules() if isinstance(m, nn.Linear)}
+        allw = torch.cat([m.weight.detach().flatten() for m in lin.values()])
+        k = int(round(s * allw.numel()))
+        thr = allw.kthvalue(max(k, 1)).values if k else -float("inf")
+        return {n: (m.weight.detach() > thr).float() for n, m in lin.items()}
+    expect("H3", {"global_magnitude_masks": signed}, "signed value")
+
+
+# ----------------------------------------------------------------------------- H4
+def test_h4():
+    accept("H4", ref("H4", movement_scores=lambda ws, gs: -torch.stack([w * g for w, g in zip(ws, gs)]).mean(0)))
+
+    def mask_alt(scores, sparsity):
+        thr = torch.quantile(scores.flatten(), sparsity)
+        return (scores > thr).float()
+    accept("H4", ref("H4", movement_mask=mask_alt))  # a quantile threshold keeps the same set (no ties)
+    expect("H4", ref("H4", movement_scores=lambda ws, gs: sum(w * g for w, g in zip(ws, gs))), "sign is flipped")
+    expect("H4", ref("H4", movement_scores=lambda ws, gs: (-sum(w * g for w, g in zip(ws, gs))).abs()), "do not take |.|")
+    expect("H4", ref("H4", movement_scores=lambda ws, gs: -ws[-1] * gs[-1]), "only the last step")
+    expect("H4", ref("H4", movement_mask=lambda s, sp: reference("H4")["movement_mask"](-s, sp)), "LOWEST")
+    expect("H4", ref("H4", movement_mask=lambda s, sp: reference("H4")["movement_mask"](s.abs(), sp)), "|score|")
+
+
+# ----------------------------------------------------------------------------- H5
+def _quant(per_tensor=False, divisor=None, rounding=torch.round, clamp_min=True, asym=False):
+    def q_fn(w, bits=8):
+        qmax = 2 ** (bits - 1) - 1
+        if asym:
+            scale = (w.amax(1, keepdim=True) - w.amin(1, keepdim=True)) / (2 ** bits - 1)
+        else:
+            m = w.abs().max() if per_tensor else w.abs().amax(1, keepdim=True)
+            scale = m / (divisor(bits) if divisor else qmax)
+        if clamp_min:
+            scale = scale.clamp_min(1e-12)
+        return rounding(w / scale).clamp(-qmax, qmax), scale
+    return q_fn
+
+
+def test_h5():
+    def q_alt(w, bits=8):
+        qmax = 2 ** (bits - 1) - 1
+        scale = torch.maximum(w.abs().max(dim=1).values / qmax, torch.tensor(1e-8))
+        return torch.round(w / scale[:, None]).clamp(-qmax, qmax).to(torch.int32), scale
+    deq_alt = lambda q, s: q.float() * s.reshape(-1, 1)  # noqa: E731
+    err_alt = lambda w, bits=8: F.mse_loss(deq_alt(*q_alt(w, bits)), w).item()  # noqa: E731
+    accept("H5", {"quantize_symmetric": q_alt, "dequantize": deq_alt, "quantization_error": err_alt})
+    expect("H5", ref("H5", quantize_symmetric=_quant(per_tensor=True)), "per-tensor")
+    expect("H5", ref("H5", quantize_symmetric=_quant(divisor=lambda b: 2 ** (b - 1))), "2^(bits-1) - 1")
+    expect("H5", ref("H5", quantize_symmetric=_quant(asym=True)), "asymmetric")
+    expect("H5", ref("H5", quantize_symmetric=_quant(rounding=torch.trunc)), "truncated")
+    expect("H5", ref("H5", quantize_symmetric=_quant(clamp_min=False)), "row of zeros")
+    expect("H5", ref("H5", dequantize=lambda q, s: q / s), "multiply by the scale")
+    rmse = lambda w, bits=8: math.sqrt(reference("H5")["quantization_error"](w, bits))  # noqa: E731
+    expect("H5", ref("H5", quantization_error=rmse), "not its square root")
+
+
+# ----------------------------------------------------------------------------- H6
+class _Ternary(torch.autograd.Function):
+    mode = "ste"
+
+    @staticmethod
+    def forward(ctx, w):
+        d = 0.7 * w.abs().mean()
+        mask = (w.abs() > d).to(w.dtype)
+        a = (w.abs() * mask).sum() / mask.sum()
+        return torch.where(w > d, a, torch.where(w < -d, -a, torch.zeros_like(w)))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.clone()
+
+
+class _Blocked(_Ternary):
+    @staticmethod
+    def backward(ctx, g):
+        return torch.zeros_like(g)
+
+
+def test_h6():
+    accept("H6", {"ternarize": _Ternary.apply})
+    expect("H6", {"ternarize": _Blocked.apply}, "gradient is blocked")
+
+    def no_ste(w):  # the plain forward: sign and threshold have no useful gradient
+        d = 0.7 * w.abs().mean()
+        keep = w.abs() > d
+        return w.abs()[keep].mean() * torch.sign(w) * keep
+    expect("H6", {"ternarize": no_ste}, "gradient is blocked")
+
+    def mean_all(w):
+        d = 0.7 * w.abs().mean()
+        return (w.abs().mean() * torch.sign(w) * (w.abs() > d)).detach() + w - w.detach()
+    expect("H6", {"ternarize": mean_all}, "not of all weights")
+
+    def max_thr(w):
+        d = 0.7 * w.abs().max()
+        keep = w.abs() > d
+        return (w.abs()[keep].mean() * torch.sign(w) * keep).detach() + w - w.detach()
+    expect("H6", {"ternarize": max_thr}, "MEAN |w|")
+
+
+# ----------------------------------------------------------------------------- H7
+def _lr(keep="first", bias=True, use_S=True):
+    def fn(layer, r):
+        U, S, Vh = torch.linalg.svd(layer.weight.detach(), full_matrices=False)
+        sl = slice(0, r) if keep == "first" else slice(-r, None)
+        A = nn.Linear(layer.in_features, r, bias=False)
+        B = nn.Linear(r, layer.out_features, bias=bias)
+        with torch.no_grad():
+            A.weight.copy_(Vh[sl])
+            B.weight.copy_(U[:, sl] * (S[sl] if use_S else 1))
+            if bias:
+                B.bias.copy_(layer.bias)
+        return nn.Sequential(A, B)
+    return fn
+
+
+def test_h7():
+    accept("H7", {"low_rank_linear": _lr(), "low_rank_flops": lambda n, m, r: r * n * 2 + (2 * r + 1) * m})
+    flops = reference("H7")["low_rank_flops"]
+    expect("H7", {"low_rank_linear": _lr(keep="last"), "low_rank_flops": flops}, "SMALLEST")
+    expect("H7", {"low_rank_linear": _lr(bias=False), "low_rank_flops": flops}, "bias was dropped")
+    expect("H7", {"low_rank_linear": _lr(use_S=False), "low_rank_flops": flops}, "singular values are missing")
+    lin = reference("H7")["low_rank_linear"]
+    expect("H7", {"low_rank_linear": lin, "low_rank_flops": lambda n, m, r: r * (n + m) + m}, "counts as 2 FLOPs")
+    expect("H7", {"low_rank_linear": lin, "low_rank_flops": lambda n, m, r: 2 * r * (n + m)}, "bias additions")
+    expect("H7", {"low_rank_linear": lin, "low_rank_flops": lambda n, m, r: 2 * n * m + m}, "dense layer")
+
+
+def test_h7_flops_agree_with_models_flops():
+    from course_lib.models import flops
+    layer = nn.Linear(40, 24)
+    assert flops(reference("H7")["low_rank_linear"](layer, 5), (40,)) == reference("H7")["low_rank_flops"](40, 24, 5)
+
+
+# ----------------------------------------------------------------------------- H8
+def _ece_alt(probs, labels, n_bins=10):
+    conf, pred = probs.max(1)
+    idx = torch.clamp(torch.ceil(conf * n_bins).long() - 1, 0, n_bins - 1)
+    ece = torch.zeros(())
+    for b in range(n_bins):
+        sel = idx == b
+        if sel.any():
+            ece += sel.float().mean() * ((pred[sel] == labels[sel]).float().mean() - conf[sel].mean()).abs()
+    return float(ece)
+
+
+def test_h8():
+    accept("H8", {"expected_calibration_error": _ece_alt})
+    from course_lib.grading.reliability import _ece_variant
+    expect("H8", {"expected_calibration_error": lambda p, y, n_bins=10: _ece_variant(p, y, n_bins, weighted=False)},
+           "without weights")
+    expect("H8", {"expected_calibration_error": lambda p, y, n_bins=10: _ece_variant(p, y, n_bins, conf="true")},
+           "PREDICTED class")
+    expect("H8", {"expected_calibration_error": lambda p, y, n_bins=10: _ece_variant(p, y, n_bins, absolute=False)},
+           "must not cancel")
+    expect("H8", {"expected_calibration_error":
+                  lambda p, y, n_bins=10: _ece_variant(p, y, n_bins, include_one=False)}, "exactly 1.0")
+    expect("H8", {"expected_calibration_error": lambda p, y, n_bins=10: _ece_variant(p, y, 10)}, "n_bins is ignored")
+
+
+# ----------------------------------------------------------------------------- H9
+def _boot(quantiles=None, replace=True, normal=False, data_quantiles=False):
+    def fn(values, statistic=np.mean, *, n_boot=2000, level=0.95, seed=0):
+        rng = np.random.default_rng(seed)
+        n = len(values)
+        stats = np.array([statistic(rng.choice(values, n, replace=replace)) for _ in range(n_boot)])
+        tail = (1 - level) / 2
+        if normal:
+            c, se = statistic(values), stats.std()
+            z = {0.95: 1.96, 0.8: 1.2816, 0.9: 1.6449}[level]
+            return c - z * se, c + z * se
+        qs = quantiles(level) if quantiles else (tail, 1 - tail)
+        return tuple(np.quantile(values if data_quantiles else stats, qs))
+    return fn
+
+
+def test_h9():
+    accept("H9", {"bootstrap_ci": _boot()})
+    expect("H9", {"bootstrap_ci": _boot(quantiles=lambda lv: (1 - lv, lv))}, "not 1 - level")
+    expect("H9", {"bootstrap_ci": _boot(quantiles=lambda lv: (0.025, 0.975))}, "level is ignored")
+    expect("H9", {"bootstrap_ci": _boot(replace=False)}, "WITH replacement")
+    expect("H9", {"bootstrap_ci": _boot(normal=True)}, "normal-approximation")
+    expect("H9", {"bootstrap_ci": _boot(data_quantiles=True)}, "quantiles of the DATA")
+
+    def unseeded(values, statistic=np.mean, *, n_boot=2000, level=0.95, seed=0):
+        return _boot()(values, statistic, n_boot=n_boot, level=level, seed=np.random.randint(1 << 30))
+    expect("H9", {"bootstrap_ci": unseeded}, "same seed")
+
+
+# ----------------------------------------------------------------------------- H10
+def test_h10():
+    def fgsm_alt(model, x, y, eps):
+        x_adv = x.detach().clone()
+        x_adv.requires_grad = True
+        F.cross_entropy(model(x_adv), y, reduction="sum").backward()
+        return torch.clamp(x_adv + eps * x_adv.grad.sign(), min=0.0, max=1.0)
+
+    def variant(sign=1, clamp=True, use_sign=True, inplace=False):
+        def fn(model, x, y, eps):
+            xr = x if inplace else x.clone()
+            xr.requires_grad_(True)
+            (g,) = torch.autograd.grad(F.cross_entropy(model(xr), y), xr)
+            out = xr.detach() + sign * eps * (g.sign() if use_sign else g)
+            if inplace:
+                x.requires_grad_(False)
+                x.data.copy_(out)
+            return out.clamp(0, 1) if clamp else out
+        return fn
+    accept("H10", {"fgsm": fgsm_alt})
+    expect("H10", {"fgsm": variant(sign=-1)}, "wrong sign")
+    expect("H10", {"fgsm": variant(clamp=False)}, "clip the result")
+    expect("H10", {"fgsm": variant(use_sign=False)}, "SIGN of the gradient")
+    expect("H10", {"fgsm": variant(inplace=True)}, "in place")
+
+
+# ----------------------------------------------------------------------------- core
+def test_stub_message_is_reported():
+    def stub(*a, **k):
+        raise NotImplementedError("H1: divide the logits by T")
+    ok, line = verdict("H1", softmax_t=stub, entropy=stub)
+    assert not ok and line == "H1 softmax with temperature and entropy: not done yet - H1: divide the logits by T"
+
+
+def test_missing_function_and_exception_and_timeout():
+    ok, line = verdict("H11", {})
+    assert not ok and "`fit_power_law` is not defined" in line
+
+    def boom(x, y):
+        return 1 / 0
+    ok, line = verdict("H11", fit_power_law=boom)
+    assert not ok and "raised ZeroDivisionError" in line
+
+    def loop(x, y):
+        while True:
+            try:
+                pass
+            except Exception:
+                pass
+    t0 = time.perf_counter()
+    ok, line = verdict("H11", fit_power_law=loop, timeout=0.5)
+    assert not ok and "stopped after 0.5 s" in line and time.perf_counter() - t0 < 5
+
+
+def test_check_prints_records_and_keeps_rng(capsys):
+    torch.manual_seed(0)
+    np.random.seed(0)
+    before = torch.rand(1), np.random.rand()
+    torch.manual_seed(0)
+    np.random.seed(0)
+    assert grading.check("H11", dict(reference("H11"))) is None
+    assert (torch.rand(1), np.random.rand()) == before
+    assert capsys.readouterr().out == "H11 fitting T against batch size: passed\n"
+    assert grading.passed("H11")
+    with pytest.raises(ValueError, match="hid must be one of"):
+        grading.passed("H99")
+
+
+def test_learner_prints_do_not_change_the_verdict(capsys):
+    def chatty(x, y):
+        print("debugging...")
+        return reference("H11")["fit_power_law"](x, y)
+    grading.check("H11", fit_power_law=chatty)
+    assert capsys.readouterr().out == "H11 fitting T against batch size: passed\n"
