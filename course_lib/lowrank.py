@@ -176,26 +176,15 @@ class RankLab:
         return report
 
 
-def _fast_axes(fig):
-    """Two side-by-side axes with fixed margins and few ticks: a live redraw then costs about half as much
-    as with constrained layout (which measures every tick label)."""
-    from matplotlib.ticker import MaxNLocator
-
-    fig.set_layout_engine("none")
-    axes = fig.subplots(1, 2, gridspec_kw=dict(left=0.07, right=0.985, bottom=0.17, top=0.88, wspace=0.25))
-    for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
-    axes[1].yaxis.set_major_locator(MaxNLocator(5))
-    return axes
-
-
 def render_rank(result: dict, fig) -> None:
     """Left: singular value spectrum with the kept part shaded; right: energy kept against rank."""
     from matplotlib.ticker import NullLocator
 
     from .plots import style
 
-    ax1, ax2 = _fast_axes(fig)
+    from .plots import fast_axes
+
+    ax1, ax2 = fast_axes(fig)
     s = result["singular_values"].numpy()
     r = result["rank"]
     idx = range(1, len(s) + 1)

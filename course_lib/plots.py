@@ -50,3 +50,20 @@ def curves(ax, x, series: dict, *, title: str, xlabel: str, ylabel: str, spread:
         ax.set_xscale("log")
     ax.legend()
     return style(ax, title, xlabel, ylabel)
+
+
+def fast_axes(fig, ncols: int = 2):
+    """Side-by-side axes with fixed margins and few ticks, for live redraws.
+
+    Constrained layout measures every tick label and can cost more than the
+    drawing itself; fixed margins roughly halve a dashboard's redraw time.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    fig.set_layout_engine("none")
+    axes = fig.subplots(1, ncols, gridspec_kw=dict(left=0.07, right=0.985, bottom=0.17, top=0.88, wspace=0.25))
+    axes = list(np.atleast_1d(axes))
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
+    axes[-1].yaxis.set_major_locator(MaxNLocator(5))
+    return axes

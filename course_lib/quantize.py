@@ -368,24 +368,13 @@ class BitwidthLab:
                     bytes_quant=packed_bytes(self.model, bits, scheme=scheme))
 
 
-def _fast_axes(fig):
-    """Two side-by-side axes with fixed margins and few ticks: a live redraw then costs about half as much
-    as with constrained layout (which measures every tick label)."""
-    from matplotlib.ticker import MaxNLocator
-
-    fig.set_layout_engine("none")
-    axes = fig.subplots(1, 2, gridspec_kw=dict(left=0.07, right=0.985, bottom=0.17, top=0.88, wspace=0.25))
-    for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
-    axes[1].yaxis.set_major_locator(MaxNLocator(5))
-    return axes
-
-
 def render_bitwidth(result: dict, fig) -> None:
     """Left: float weights against their quantized values; right: accuracy against bit width."""
     from .plots import style
 
-    ax1, ax2 = _fast_axes(fig)
+    from .plots import fast_axes
+
+    ax1, ax2 = fast_axes(fig)
     wf, wq = result["w_float"].flatten(), result["w_ptq"].flatten()
     pick = torch.linspace(0, len(wf) - 1, min(len(wf), 300)).long()  # a fixed, even subsample keeps redraws fast
     wf, wq = wf[pick].numpy(), wq[pick].numpy()
