@@ -1,0 +1,427 @@
+"""Pruning: magnitude (layer-wise or global), movement, and structured unit removal.
+
+* ``magnitude_prune`` zeroes the smallest weights with ``torch.nn.utils.prune``
+  (per layer or over the whole model); the masks stay attached, so a later
+  ``train.fit`` fine-tunes only the surviving weights.
+* ``gradual_prune`` raises the sparsity along a cubic schedule while it
+  fine-tunes, ranking weights either by magnitude |W| or by *movement*: a score
+  per weight that accumulates -W * dL/dW (Sanh et al., 2020), carried by a
+  ``torch.nn.utils.parametrize`` mask with a straight-through gradient.
+* ``mask_units`` zeroes whole hidden units (``prune.ln_structured``), and
+  ``shrink`` rebuilds the MLP without them, which is what makes it faster.
+* ``sparse_bytes`` counts what a COO or CSR encoding really stores.
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+from collections import OrderedDict
+from typing import Callable
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils import prune as tprune
+
+from ._checks import check_choice, check_int_range, check_positive, check_range
+
+PRUNABLE = (nn.Linear, nn.Conv1d, nn.Conv2d)
+SCOPES = ("layer", "global")
+METHODS = ("magnitude", "movement")
+LAYOUTS = ("coo", "csr")
+
+
+def check_sparsity(value, name: str = "sparsity") -> float:
+    """A sparsity is the fraction of weights set to zero: a number in [0, 1)."""
+    return check_range(name, value, 0.0, 1.0, hi_open=True)
+
+
+def prunable(model: nn.Module) -> list:
+    """``[(name, module)]`` of the Linear and Conv layers whose weights get pruned."""
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, PRUNABLE)]
+
+
+def _weight(module) -> torch.Tensor:
+    return module.weight.detach()
+
+
+# ------------------------------------------------------------------ magnitude
+def magnitude_prune(model: nn.Module, sparsity: float, *, scope: str = "layer") -> nn.Module:
+    """Zero the fraction ``sparsity`` of smallest-|w| weights, in place; returns ``model``.
+
+    ``scope="layer"`` prunes that fraction in every layer; ``"global"`` ranks all
+    weights of the model together, so layers with many small weights lose more.
+    """
+    sparsity = check_sparsity(sparsity)
+    check_choice("scope", scope, SCOPES)
+    layers = prunable(model)
+    if not layers:
+        raise ValueError("model has no Linear or Conv layer to prune")
+    if scope == "layer":
+        for _, m in layers:
+            tprune.l1_unstructured(m, "weight", amount=sparsity)
+    else:
+        tprune.global_unstructured([(m, "weight") for _, m in layers], pruning_method=tprune.L1Unstructured,
+                                   amount=sparsity)
+    return model
+
+
+def make_permanent(model: nn.Module) -> nn.Module:
+    """Fold ``torch.nn.utils.prune`` masks into the weights (zeros stay zeros); returns ``model``."""
+    for _, m in prunable(model):
+        if tprune.is_pruned(m) and hasattr(m, "weight_orig"):
+            tprune.remove(m, "weight")
+    return model
+
+
+def layer_sparsity(model: nn.Module) -> dict:
+    """``{layer name: fraction of zero weights}``."""
+    return {n: float((_weight(m) == 0).float().mean()) for n, m in prunable(model)}
+
+
+def sparsity(model: nn.Module) -> float:
+    """Fraction of zero weights over all prunable layers together."""
+    zeros = total = 0
+    for _, m in prunable(model):
+        w = _weight(m)
+        zeros += int((w == 0).sum())
+        total += w.numel()
+    return zeros / max(total, 1)
+
+
+# --------------------------------------------------------------- sparse bytes
+def dense_bytes(t: torch.Tensor) -> int:
+    """Bytes of a tensor stored densely."""
+    return t.numel() * t.element_size()
+
+
+def sparse_bytes(t: torch.Tensor, layout: str = "csr") -> dict:
+    """Bytes torch's sparse encoding of a 2-D tensor really holds.
+
+    ``"coo"`` (``to_sparse()``) stores one value plus a (row, column) pair of
+    int64 per non-zero; ``"csr"`` (``to_sparse_csr()``) one value plus one int64
+    column per non-zero, and one int64 row pointer per row (+1).
+    Returns ``{"values", "indices", "total", "nnz"}``.
+    """
+    check_choice("layout", layout, LAYOUTS)
+    t = t.detach()
+    if t.dim() != 2:
+        raise ValueError(f"t must be a 2-D tensor (a weight matrix), got shape {tuple(t.shape)}")
+    if layout == "coo":
+        s = t.to_sparse().coalesce()
+        values, idx = s.values(), [s.indices()]
+    else:
+        with warnings.catch_warnings():  # "CSR support is in beta"
+            warnings.simplefilter("ignore", UserWarning)
+            s = t.to_sparse_csr()
+        values, idx = s.values(), [s.crow_indices(), s.col_indices()]
+    v = dense_bytes(values)
+    i = sum(dense_bytes(x) for x in idx)
+    return {"values": v, "indices": i, "total": v + i, "nnz": int(values.numel())}
+
+
+def model_bytes(model: nn.Module, layout: str | None = None) -> int:
+    """Bytes of every weight matrix and bias: dense (``layout=None``) or weights in a sparse layout."""
+    n = 0
+    for _, m in prunable(model):
+        w = _weight(m).reshape(_weight(m).shape[0], -1)
+        n += dense_bytes(w) if layout is None else sparse_bytes(w, layout)["total"]
+        if m.bias is not None:
+            n += dense_bytes(m.bias)
+    return n
+
+
+# ------------------------------------------------------------ prune + fine-tune
+def prune_finetune(base: nn.Module, sparsity: float, objective: Callable, n_samples: int, *,
+                   scope: str = "layer", steps: int = 30, lr: float = 1e-3, seed: int = 0,
+                   eval_fn: Callable | None = None) -> dict:
+    """Copy ``base``, magnitude-prune it, fine-tune the survivors ``steps`` full-batch steps.
+
+    ``base`` is never modified. Returns ``{"pruned", "finetuned"}`` models (masks
+    folded in) and, when ``eval_fn(model) -> float`` is given, ``"acc_pruned"``
+    and ``"acc_finetuned"``.
+    """
+    from .train import fit
+
+    check_int_range("steps", steps, 0, 10**6)
+    model = magnitude_prune(copy.deepcopy(base), sparsity, scope=scope)
+    model.eval()
+    pruned = copy.deepcopy(base).eval()
+    with torch.no_grad():
+        for (_, p), (_, m) in zip(prunable(pruned), prunable(model)):
+            p.weight.mul_(m.weight_mask)
+    out = {"pruned": pruned}
+    if eval_fn is not None:
+        out["acc_pruned"] = float(eval_fn(pruned))
+    if steps:
+        fit(model, objective, n_samples, epochs=steps, lr=lr, seed=seed)
+    out["finetuned"] = make_permanent(model)
+    if eval_fn is not None:
+        out["acc_finetuned"] = float(eval_fn(out["finetuned"]))
+    return out
+
+
+# ------------------------------------------------------------------- movement
+class ScoredMask(nn.Module):
+    """Parametrization ``W -> W * mask`` whose scores receive the straight-through gradient.
+
+    In the forward pass the mask is exactly the 0/1 buffer ``mask``. In the
+    backward pass it behaves as if it were ``scores`` itself, so
+    ``scores.grad = dL/dW' * W`` (W' the masked weight): the movement signal,
+    which also reaches weights that are currently pruned.
+    """
+
+    def __init__(self, weight: torch.Tensor):
+        super().__init__()
+        self.scores = nn.Parameter(torch.zeros_like(weight))
+        self.register_buffer("mask", torch.ones_like(weight))
+
+    def forward(self, w):
+        return w * (self.mask + self.scores - self.scores.detach())
+
+
+def cubic_schedule(step: int, steps: int, final: float, *, ramp: float = 2 / 3) -> float:
+    """Sparsity at ``step``: from 0 up to ``final`` along a cubic over the first ``ramp`` of the steps, then flat."""
+    final = check_sparsity(final, "final")
+    ramp = check_range("ramp", ramp, 0.0, 1.0, lo_open=True)
+    end = max(1, round(ramp * steps))
+    frac = min(1.0, (step + 1) / end)
+    return final * (1 - (1 - frac) ** 3)
+
+
+def _keep_masks(scores: list, sparsity: float, scope: str) -> list:
+    """0/1 masks keeping the highest scores (exact count; per layer or over all layers)."""
+    if scope == "layer":
+        out = []
+        for s in scores:
+            k = s.numel() - round(sparsity * s.numel())
+            m = torch.zeros(s.numel())
+            m[torch.topk(s.flatten(), k).indices] = 1.0
+            out.append(m.reshape(s.shape))
+        return out
+    flat = torch.cat([s.flatten() for s in scores])
+    k = flat.numel() - round(sparsity * flat.numel())
+    m = torch.zeros(flat.numel())
+    m[torch.topk(flat, k).indices] = 1.0
+    return [x.reshape(s.shape) for x, s in zip(m.split([s.numel() for s in scores]), scores)]
+
+
+def gradual_prune(model: nn.Module, objective: Callable, *, sparsity: float, method: str = "movement",
+                  steps: int = 150, lr: float = 1e-3, scope: str = "layer", ramp: float = 2 / 3,
+                  seed: int = 0) -> nn.Module:
+    """Fine-tune ``model`` in place while pruning it up to ``sparsity``; returns it with zeros folded in.
+
+    Every step sets the mask from the current scores at the scheduled sparsity
+    (:func:`cubic_schedule`), takes one full-batch Adam step on the weights for
+    ``objective(model, idx)["loss"]`` and, for ``method="movement"``, adds
+    ``-W * dL/dW'`` to each weight's score. ``method="magnitude"`` ranks by |W|
+    instead (gradual magnitude pruning), so both differ only in the ranking.
+    """
+    sparsity = check_sparsity(sparsity)
+    check_choice("method", method, METHODS)
+    check_choice("scope", scope, SCOPES)
+    check_int_range("steps", steps, 1, 10**6)
+    lr = check_positive("lr", lr)
+    torch.manual_seed(int(seed))
+    layers = [m for _, m in prunable(model)]
+    if not layers:
+        raise ValueError("model has no Linear or Conv layer to prune")
+    masks = []
+    for m in layers:
+        parametrize.register_parametrization(m, "weight", ScoredMask(m.weight))
+        masks.append(m.parametrizations.weight[0])
+    weights = [p for n, p in model.named_parameters() if not n.endswith(".scores")]
+    opt = torch.optim.Adam(weights, lr=lr)
+    model.train()
+    try:
+        for step in range(steps):
+            s_now = cubic_schedule(step, steps, sparsity, ramp=ramp)
+            with torch.no_grad():
+                if method == "movement":
+                    scores = [pm.scores for pm in masks]
+                else:
+                    scores = [m.parametrizations.weight.original.abs() for m in layers]
+                for pm, new in zip(masks, _keep_masks(scores, s_now, scope)):
+                    pm.mask.copy_(new)
+            opt.zero_grad(set_to_none=True)
+            for pm in masks:
+                pm.scores.grad = None
+            objective(model, slice(None))["loss"].backward()
+            opt.step()
+            if method == "movement":
+                with torch.no_grad():
+                    for pm in masks:
+                        pm.scores.sub_(pm.scores.grad)
+    finally:
+        model.eval()
+        for m in layers:
+            parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
+    return model
+
+
+def movement_scores(model: nn.Module, objective: Callable, *, steps: int = 1) -> dict:
+    """Movement scores ``-sum_t W * dL/dW`` over ``steps`` gradient evaluations, without changing weights.
+
+    A positive score means the loss wants the weight to grow away from zero.
+    Returns ``{layer name: scores tensor}``.
+    """
+    check_int_range("steps", steps, 1, 10**6)
+    layers = prunable(model)
+    out = {n: torch.zeros_like(_weight(m)) for n, m in layers}
+    for _ in range(steps):
+        model.zero_grad(set_to_none=True)
+        objective(model, slice(None))["loss"].backward()
+        with torch.no_grad():
+            for n, m in layers:
+                if m.weight.grad is not None:
+                    out[n] -= m.weight * m.weight.grad
+    model.zero_grad(set_to_none=True)
+    return out
+
+
+# ----------------------------------------------------------------- structured
+def _mlp_parts(model: nn.Module) -> list:
+    if not isinstance(model, nn.Sequential):
+        raise ValueError(f"model must be an nn.Sequential MLP (Linear, activation, ..., Linear), got {type(model).__name__}")
+    parts = list(model.named_children())
+    linear = [i for i, (_, m) in enumerate(parts) if isinstance(m, nn.Linear)]
+    if not linear or linear[-1] != len(parts) - 1 or len(linear) < 2:
+        raise ValueError("model must alternate Linear layers and activations and end with a Linear layer")
+    return parts
+
+
+def mask_units(model: nn.Module, amount: float) -> nn.Module:
+    """Zero the incoming weights of the fraction ``amount`` of hidden units with the smallest L2 norm, in place.
+
+    Uses ``prune.ln_structured(dim=0)`` on every hidden Linear layer (not on the
+    output layer). The matrices keep their shapes: no computation is saved.
+    """
+    amount = check_range("amount", amount, 0.0, 1.0, hi_open=True)
+    parts = _mlp_parts(model)
+    for _, m in [p for p in parts if isinstance(p[1], nn.Linear)][:-1]:
+        tprune.ln_structured(m, "weight", amount=amount, n=2, dim=0)
+    return model
+
+
+def shrink(model: nn.Module) -> nn.Sequential:
+    """A new, physically smaller MLP without the hidden units whose incoming weights are all zero.
+
+    A removed unit still outputs the constant ``act(bias)``; that constant is
+    folded into the next layer's bias, so the smaller model computes the same
+    function as the masked one.
+    """
+    parts = _mlp_parts(model)
+    new = OrderedDict()
+    keep_in = None   # indices of surviving inputs of the next Linear layer
+    carry = None     # constant contribution of removed units to the next layer
+    lin_idx = [i for i, (_, m) in enumerate(parts) if isinstance(m, nn.Linear)]
+    for i, (name, m) in enumerate(parts):
+        if not isinstance(m, nn.Linear):
+            new[name] = copy.deepcopy(m)
+            continue
+        w = _weight(m)
+        b = m.bias.detach() if m.bias is not None else torch.zeros(w.shape[0])
+        if keep_in is not None:
+            if carry is not None:
+                b = b + w[:, ~keep_in] @ carry
+            w = w[:, keep_in]
+        if i != lin_idx[-1]:
+            keep_out = (w != 0).any(dim=1)
+            if not keep_out.any():
+                keep_out[torch.argmax(w.abs().sum(1))] = True  # keep at least one unit
+            act = parts[i + 1][1] if i + 1 < len(parts) else nn.Identity()
+            removed_b = b[~keep_out]
+            carry = act(removed_b) if removed_b.numel() else None
+            w, b, keep_in = w[keep_out], b[keep_out], keep_out
+        layer = nn.Linear(w.shape[1], w.shape[0], bias=True)
+        with torch.no_grad():
+            layer.weight.copy_(w)
+            layer.bias.copy_(b)
+        new[name] = layer
+    return nn.Sequential(new).eval()
+
+
+def remove_units(model: nn.Module, amount: float) -> nn.Sequential:
+    """Drop the fraction ``amount`` of hidden units (smallest L2 norm) of every hidden layer; a smaller copy."""
+    masked = mask_units(copy.deepcopy(model), amount)
+    return shrink(make_permanent(masked))
+
+
+def hidden_sizes(model: nn.Module) -> tuple:
+    """Output widths of the hidden Linear layers of an MLP."""
+    return tuple(m.out_features for _, m in _mlp_parts(model) if isinstance(m, nn.Linear))[:-1]
+
+
+# --------------------------------------------------------------- the subject
+def trained_mlp(dataset: str = "digits", *, hidden=(128, 128), seed: int = 0, epochs: int = 200,
+                lr: float = 3e-3) -> nn.Sequential:
+    """A dense MLP trained with cross-entropy on ``dataset``: the model this chapter prunes (cached on disk)."""
+    from . import data, models, train
+
+    ds = data.load(dataset)
+    hidden = tuple(int(h) for h in hidden)
+    config = dict(kind="dense-mlp", dataset=dataset, hidden=list(hidden), seed=int(seed), epochs=int(epochs), lr=lr)
+    return train.cached_model(
+        config, lambda: models.mlp(ds.n_features, hidden, ds.n_classes, seed=seed),
+        lambda m: train.train_scratch(m, ds.X_train, ds.y_train, epochs=epochs, lr=lr, seed=seed),
+        name=f"dense-{dataset}-mlp")
+
+
+# ------------------------------------------------------- the live slider (C1)
+def sparsity_report(base: nn.Module, sparsity: float, *, scope: str, X_train, y_train, X_eval, y_eval,
+                    steps: int = 20, lr: float = 3e-3, seed: int = 0) -> dict:
+    """Magnitude-prune a copy of ``base``, fine-tune it briefly with cross-entropy, and measure it.
+
+    Returns accuracies on (X_eval, y_eval) of the dense, pruned and fine-tuned
+    models, the achieved sparsity per layer, and the bytes of the weights dense
+    and in COO / CSR encodings.
+    """
+    import torch.nn.functional as F
+
+    def objective(model, idx):
+        return {"loss": F.cross_entropy(model(X_train[idx]), y_train[idx])}
+
+    def acc(model):
+        with torch.no_grad():
+            return float((model(X_eval).argmax(-1) == y_eval).float().mean())
+
+    out = prune_finetune(base, sparsity, objective, len(X_train), scope=scope, steps=steps, lr=lr, seed=seed,
+                         eval_fn=acc)
+    model = out["finetuned"]
+    return {"sparsity": sparsity, "scope": scope, "acc_dense": acc(base), "acc_pruned": out["acc_pruned"],
+            "acc_finetuned": out["acc_finetuned"], "layer_sparsity": layer_sparsity(model),
+            "bytes": {"dense": model_bytes(model), "COO": model_bytes(model, "coo"),
+                      "CSR": model_bytes(model, "csr")}}
+
+
+def sparsity_dashboard(base: nn.Module, dataset, *, steps: int = 20, lr: float = 3e-3, seed: int = 0,
+                       sparsity: float = 0.8, scope: str = "layer", background: bool = True):
+    """A live :class:`~course_lib.widgets.Dashboard` over :func:`sparsity_report` (slider + scope menu)."""
+    import ipywidgets as W
+
+    from . import latency, plots, widgets
+
+    def fn(sparsity, scope):
+        with latency.threads(1):  # small matrices: one thread is as fast, and immune to a busy second core
+            return sparsity_report(base, sparsity, scope=scope, X_train=dataset.X_train, y_train=dataset.y_train,
+                                   X_eval=dataset.X_val, y_eval=dataset.y_val, steps=steps, lr=lr, seed=seed)
+
+    def render(r, fig):
+        fig.set_layout_engine("none")  # a fixed layout draws about twice as fast as "constrained"
+        ax = fig.add_axes((0.08, 0.15, 0.6, 0.72))
+        plots.compare(ax, ["dense", "pruned", f"pruned + {steps} steps"],
+                      [r["acc_dense"], r["acc_pruned"], r["acc_finetuned"]],
+                      title=f"{r['sparsity']:.0%} of weights zeroed ({r['scope']} scope)",
+                      ylabel="validation accuracy", ylim=(0, 1.1))
+
+    def summary(r):
+        b = r["bytes"]
+        sizes = " &middot; ".join(f"{k} {v / 1024:.0f} KiB" for k, v in b.items())
+        per = ", ".join(f"{k} {v:.0%}" for k, v in r["layer_sparsity"].items())
+        return f"weights + biases stored: {sizes}<br>zeros per layer: {per}"
+
+    scope_menu = W.Dropdown(options=list(SCOPES), value=scope, description="scope")
+    return widgets.Dashboard(fn, {"sparsity": widgets.slider(sparsity, 0.0, 0.99, 0.01, description="sparsity"),
+                                  "scope": scope_menu},
+                             render=render, summary=summary, title="Magnitude pruning, then a short fine-tune",
+                             background=background)
