@@ -1,0 +1,225 @@
+# %% [markdown]
+# # The hyperparameter landscape, and what distillation really costs
+#
+# A distilled student has at least three knobs beyond the usual learning rate: the temperature T, the weight
+# alpha of the soft term, and its own size. They interact, and the only honest way to see how is to sweep them.
+# We train one student for every combination on a grid, draw the results as heat maps, and then do the sums
+# that are often left out: what the teacher cost to train, and how the total compares with simply training the
+# student from scratch.
+#
+# **Learning objectives**
+# - run and read a (T, alpha, width) sweep as heat maps of test accuracy and of gain over scratch;
+# - tell which knob matters most on this task, and where the landscape is flat or erratic;
+# - count the cost of distillation in FLOPs and seconds, teacher included, against training from scratch;
+# - explore single points of the landscape with a live width / alpha / T dashboard.
+#
+# **Prerequisites:** the distillation loss with T and alpha (D2); soft targets on a labelled subset (D3).
+#
+# **Study time:** about 20 minutes.
+
+# %%
+# parameters
+SEED = 0
+N_SEEDS = 2
+TEMPERATURES = [1, 2, 4, 8, 16]
+ALPHAS = [0.0, 0.5, 0.9, 1.0]
+WIDTHS = [4, 8, 16, 32]
+EPOCHS = 100
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from course_lib import data, landscape, models, train, widgets
+
+ds = data.load("digits")
+teacher = train.teacher("digits", progress=True)
+X, y, teacher_logits, X_test, y_test = landscape.setup(0.3, 0)
+print(f"labelled subset: {len(X)} digits; teacher test accuracy {train.evaluate(teacher, X_test, y_test):.1%}")
+
+# %% [markdown]
+# ## 1. The sweep
+#
+# For every student width (hidden units of `mlp(64, (width,), 10)`), temperature and alpha, and for
+# two seeds, we distil from the cached teacher on the same 30% labelled subset (100 full-batch epochs). We also
+# train each width from scratch. alpha = 0 means hard labels only, so that column is the same for every T and is
+# trained once.
+
+# %%
+seeds = list(range(SEED, SEED + N_SEEDS))
+res = landscape.sweep(TEMPERATURES, ALPHAS, WIDTHS, seeds, epochs=EPOCHS, progress=True)
+acc = res["acc"].mean(-1)          # (width, T, alpha)
+scratch = res["scratch"].mean(-1)  # (width,)
+gain = acc - scratch[:, None, None]
+print(f"{res['n_runs']} students trained, {res['seconds_per_student']:.2f} s each on average")
+
+fig, axes = plt.subplots(1, len(WIDTHS), figsize=(4 * len(WIDTHS), 3.8), sharey=True)
+lim = np.abs(gain).max()
+for wi, (ax, w) in enumerate(zip(axes, WIDTHS)):
+    im = ax.imshow(gain[wi] * 100, cmap="RdBu", vmin=-lim * 100, vmax=lim * 100, origin="lower", aspect="auto")
+    for ti in range(len(TEMPERATURES)):
+        for ai in range(len(ALPHAS)):
+            ax.text(ai, ti, f"{acc[wi, ti, ai]:.0%}", ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(len(ALPHAS)), [f"{a:g}" for a in ALPHAS])
+    ax.set_yticks(range(len(TEMPERATURES)), [f"{t:g}" for t in TEMPERATURES])
+    ax.set(title=f"width {w}: scratch {scratch[wi]:.0%}", xlabel="alpha (weight of soft term)")
+axes[0].set_ylabel("temperature T")
+fig.colorbar(im, ax=axes, label="gain over scratch (percentage points)")
+fig.suptitle(f"Student test accuracy (numbers) and gain over scratch (colour), mean of {N_SEEDS} seeds")
+plt.show()
+
+# %% [markdown]
+# How to read it: each panel is one student size; rows are temperatures, columns are alpha; the number in a cell
+# is the test accuracy and the colour its gain over the same-size student trained from scratch (blue: better).
+# The alpha = 0 column is scratch training itself, so it shows no gain.
+#
+# What the maps say, and what we check below:
+#
+# - for the students with 16 and 32 hidden units, the best cell beats scratch by more than 1.5 points;
+# - for those students, **T matters more than alpha**: once alpha is at least 0.5, moving T changes accuracy
+#   more than moving alpha does, and T = 1 (no softening) wastes most of the benefit;
+# - the smallest students (4 and 8 hidden units) have erratic landscapes: their accuracy swings over a wider
+#   range across the grid than either larger student's, and which cells win changes from one pair of seeds to
+#   the next (try `SEED = 1`). With so few units, training often gets stuck, and the soft loss changes where it
+#   gets stuck; a good setting for a wide student is no guide for a tiny one.
+
+# %%
+wide = [i for i, w in enumerate(WIDTHS) if w >= 16]
+small = [i for i, w in enumerate(WIDTHS) if w < 16]
+best_gain = gain.reshape(len(WIDTHS), -1).max(1)
+soft = [ai for ai, a in enumerate(ALPHAS) if a >= 0.5]
+for wi in wide:
+    g = gain[wi][:, soft]
+    range_T = np.ptp(g.mean(1))       # effect of T, averaged over alpha
+    range_alpha = np.ptp(g.mean(0))   # effect of alpha, averaged over T
+    t1 = acc[wi, 0, soft].mean()
+    best_T = acc[wi, 1:, :][:, soft].mean(1).max()
+    print(f"width {WIDTHS[wi]:2d}: best gain {best_gain[wi]:+.1%}; spread over T {range_T:.1%}, over alpha "
+          f"{range_alpha:.1%}; T=1 {t1:.1%} vs best T {best_T:.1%}")
+    assert best_gain[wi] > 0.015, "distillation should beat scratch by over 1.5 points for width >= 16"
+    assert range_T > range_alpha, "T should matter more than alpha (alpha >= 0.5)"
+    assert best_T > t1 + 0.01, "a temperature above 1 should beat T = 1 by over a point"
+    assert t1 - scratch[wi] < 0.5 * (best_T - scratch[wi]), "T = 1 should keep less than half of the gain"
+spread = {WIDTHS[wi]: np.ptp(acc[wi][:, soft]) for wi in range(len(WIDTHS))}
+print("range of accuracy over the grid (alpha >= 0.5):", {w: f"{v:.1%}" for w, v in spread.items()})
+assert min(spread[WIDTHS[wi]] for wi in small) > max(spread[WIDTHS[wi]] for wi in wide), \
+    "the small students' landscapes should be the most erratic"
+
+# %% [markdown]
+# ## 2. What distillation costs
+#
+# The student's own training is cheap. But a distilled student needs a teacher, and the teacher had to be
+# trained first, on more data, with a much larger network, for more epochs. It also has to be run once over the
+# transfer set to produce the soft targets. We count all of it in floating-point operations (FLOPs, with
+# `models.flops` for one forward pass and a backward pass counted as two more), and in measured seconds.
+#
+# The cached teacher is `mlp(64, (256, 256), 10)`, trained full batch for 300 epochs on all 1077 training
+# digits. To measure its wall time without paying all 300 epochs here, we time 30 epochs of the same
+# training on a fresh copy and scale by 10 (every full-batch epoch does the same work).
+
+# %%
+TEACHER_EPOCHS, TEACHER_HIDDEN = 300, (256, 256)
+fresh = models.mlp(ds.n_features, TEACHER_HIDDEN, ds.n_classes, seed=0)
+t0 = time.perf_counter()
+train.train_scratch(fresh, ds.X_train, ds.y_train, epochs=30, lr=3e-3, weight_decay=1e-4, seed=0)
+teacher_seconds = (time.perf_counter() - t0) * TEACHER_EPOCHS / 30
+
+student = models.mlp(ds.n_features, (16,), ds.n_classes, seed=SEED)
+t0 = time.perf_counter()
+train.train_scratch(student, X, y, epochs=EPOCHS, lr=3e-2, seed=SEED)
+student_seconds = time.perf_counter() - t0
+t0 = time.perf_counter()
+train.predict(teacher, X)
+soft_target_seconds = time.perf_counter() - t0
+
+teacher_train = landscape.training_flops(teacher, ds.n_features, len(ds.X_train), TEACHER_EPOCHS)
+soft_targets = models.flops(teacher, (ds.n_features,)) * len(X)
+student_train = landscape.training_flops(student, ds.n_features, len(X), EPOCHS)
+rows = [("teacher training (once)", teacher_train, teacher_seconds),
+        ("soft targets (teacher forward on the subset)", soft_targets, soft_target_seconds),
+        ("student training, distilled or scratch", student_train, student_seconds)]
+for name, f, s in rows:
+    print(f"{name:48s} {f:12.3e} FLOPs  {s:7.3f} s")
+total = teacher_train + soft_targets + student_train
+ratio = total / student_train
+sweep_flops = res["n_runs"] * student_train
+print(f"\ndistillation from a teacher trained for the purpose: {ratio:.0f}x the FLOPs of training the student from scratch")
+print(f"the sweep above ({res['n_runs']} students): {sweep_flops:.3e} FLOPs, "
+      f"{sweep_flops / teacher_train:.1%} of one teacher training")
+print(f"teacher parameters {models.count_params(teacher)}, student (width 16) {models.count_params(student)}")
+assert ratio > 100, "counting the teacher, distillation should cost over 100x a scratch student here"
+assert teacher_seconds > 5 * student_seconds, "the teacher's measured training time should dwarf the student's"
+assert sweep_flops < teacher_train, "the whole sweep should cost less than one teacher training"
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3.2))
+names = ["teacher training", "soft targets", "student training"]
+ax.barh(names, [r[1] for r in rows], color=["tab:red", "tab:orange", "tab:blue"])
+ax.set_xscale("log")
+ax.set(title="Where the FLOPs of one distilled student go", xlabel="FLOPs (log scale)", ylabel="")
+ax.grid(alpha=0.3, axis="x")
+plt.show()
+
+# %% [markdown]
+# The teacher dominates by orders of magnitude. Distillation is therefore economical in two situations: when a
+# good teacher **already exists** (its cost is sunk, and only the soft targets and the student remain), or when
+# the teacher's cost is spread over **many students** or over a long deployment in which the smaller student
+# saves inference compute on every request. It is not economical as a way to train one small model once from
+# nothing, unless the accuracy gain is worth a few hundred times the compute. A tuning sweep like ours adds its
+# own bill: here, well over a hundred student trainings, which together still cost less than one teacher.
+#
+# ## 3. Live: one point of the landscape
+#
+# The dashboard trains one distilled student at the chosen width, alpha and T (a fraction of a second) and
+# compares it with the scratch student of the same width (trained once per width and cached). The left panel
+# marks your point on the heat map of the nearest swept width.
+
+# %%
+def render(r, fig):
+    ax1, ax2 = fig.subplots(1, 2)
+    wi = int(np.argmin([abs(w - r["width"]) for w in WIDTHS]))
+    ax1.imshow(gain[wi] * 100, cmap="RdBu", vmin=-lim * 100, vmax=lim * 100, origin="lower", aspect="auto")
+    ax1.set_xticks(range(len(ALPHAS)), [f"{a:g}" for a in ALPHAS])
+    ax1.set_yticks(range(len(TEMPERATURES)), [f"{t:g}" for t in TEMPERATURES])
+    tx = np.interp(np.log(r["T"]), np.log(TEMPERATURES), range(len(TEMPERATURES)))
+    ax_ = np.interp(r["alpha"], ALPHAS, range(len(ALPHAS)))
+    ax1.plot(ax_, tx, "k*", markersize=14)
+    ax1.set(title=f"gain map, width {WIDTHS[wi]} (sweep)", xlabel="alpha", ylabel="temperature T")
+    ax2.bar(["scratch", "distilled"], [r["scratch"], r["distilled"]], color=["tab:gray", "tab:blue"])
+    for i, v in enumerate([r["scratch"], r["distilled"]]):
+        ax2.annotate(f"{v:.1%}", (i, v), ha="center", va="bottom")
+    ax2.set_ylim(0.4, 1.0)
+    ax2.set(title=f"width {r['width']}, T={r['T']:g}, alpha={r['alpha']:.2f}", xlabel="", ylabel="test accuracy (fraction)")
+
+
+dash = widgets.Dashboard(
+    lambda width, alpha, T: landscape.landscape_point(width, alpha, T, seed=SEED, epochs=EPOCHS),
+    {"width": widgets.slider(16, 4, 64, 4, integer=True, description="student width (hidden units)"),
+     "alpha": widgets.slider(0.9, 0.0, 1.0, 0.05, description="alpha (soft weight)"),
+     "T": widgets.slider(4.0, 1.0, 16.0, 0.5, description="temperature T")},
+    render=render, summary=landscape.summary, figsize=(10, 3.4), title="One point of the landscape")
+dash
+
+# %%
+timings = []
+for kw in ({"alpha": 0.5}, {"T": 8.0}, {"width": 32}, {"alpha": 1.0}, {"T": 2.0}):
+    t0 = time.perf_counter()
+    r = dash.update(**kw)
+    timings.append(time.perf_counter() - t0)
+print("dashboard update times (s):", [f"{t:.2f}" for t in timings], f"median {np.median(timings):.2f}")
+assert r["width"] == 32 and r["T"] == 2.0 and r["alpha"] == 1.0
+
+# %% [markdown]
+# ## What we measured
+#
+# - For students of 16 and 32 hidden units the best (T, alpha) cell beats scratch by more than 1.5 points
+#   (mean of 2 seeds; the gains are printed below the heat maps).
+# - For those students T matters more than alpha once alpha >= 0.5, and the best T above 1 beats T = 1 by more
+#   than a point; at T = 1 less than half of the best T's gain over scratch is left.
+# - The 4- and 8-unit students' accuracies range more widely over the grid than either the 16- or 32-unit
+#   student's (ranges printed below the heat maps).
+# - Counting the teacher's training, one distilled student costs more than 100 times the FLOPs of a scratch
+#   student, and the teacher's measured training time is more than 5 times the student's; the whole sweep of
+#   136 students costs fewer FLOPs than one teacher training.
