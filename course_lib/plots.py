@@ -47,7 +47,11 @@ def curves(ax, x, series: dict, *, title: str, xlabel: str, ylabel: str, spread:
             s = np.asarray(spread[name], dtype=float)
             ax.fill_between(x, ys - s, ys + s, alpha=0.2)
     if logx:
+        from matplotlib.ticker import NullFormatter
+
         ax.set_xscale("log")
+        ax.set_xticks(list(x), [f"{v:g}" for v in x])  # plain numbers at the measured points, not 2x10^0
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.legend()
     return style(ax, title, xlabel, ylabel)
 
