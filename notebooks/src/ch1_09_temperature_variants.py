@@ -167,10 +167,12 @@ for i, T in enumerate(TEMPERATURES):
 # - At $T = 1$, TTM and KD are the same loss, and indeed the students are identical.
 # - The entropy panel follows the derivation. KD students stay sharp at every T, whatever the teacher's
 #   softness, because of the Rényi penalty; TTM students become softer and softer as T rises, copying the
-#   softened teacher directly. Standardised KD students keep about the same softness at every T, since their
-#   own logit scale is not constrained by the soft term at all (only the hard-label term sets it).
-# - Accuracy differs much less than sharpness: on this small task all three variants end within a few points of
-#   each other at every T. The variants change *what kind of student* you get (its confidence) more than how
+#   softened teacher directly. From $T = 2$ up, standardised KD students keep about the same softness at every
+#   T, since their own logit scale is not constrained by the soft term at all (only the hard-label term sets it).
+#   Below that, standardised KD is erratic: with $T < 1$ the standardised targets are sharper than the teacher's
+#   own, and on some seeds the student comes out both softer and a few points less accurate.
+# - Accuracy differs much less than sharpness: on this small task, from $T = 2$ up, all three variants end within
+#   three points of each other at every T. The variants change *what kind of student* you get (its confidence) more than how
 #   often it is right.
 
 # %%
@@ -181,13 +183,15 @@ kd_ent = ent["kd"].mean(1)
 assert np.all(np.diff(ttm_ent[i1:]) > 0), "TTM student entropy should rise with T above T=1"
 assert np.all(ttm_ent[i1 + 1:] > kd_ent[i1 + 1:]), "for T > 1 TTM students should be softer than KD students"
 assert kd_ent.max() < 0.3 < ttm_ent[-1], "KD students stay sharp; TTM at the highest T does not"
+i2 = TEMPERATURES.index(2.0)
 ada_ent = ent["kd_adaptive"].mean(1)
-print(f"standardised-KD student entropy ranges over {ada_ent.min():.2f}..{ada_ent.max():.2f} nats")
-assert ada_ent.max() - ada_ent.min() < 0.1, "standardised KD students keep about the same softness at every T"
+print(f"standardised-KD student entropy for T >= 2 ranges over {ada_ent[i2:].min():.2f}..{ada_ent[i2:].max():.2f} nats "
+      f"(all T: {ada_ent.min():.2f}..{ada_ent.max():.2f})")
+assert ada_ent[i2:].max() - ada_ent[i2:].min() < 0.1, "standardised KD students keep about the same softness for T >= 2"
 gaps = [max(acc[v][i].mean() for v in lab.VARIANTS) - min(acc[v][i].mean() for v in lab.VARIANTS)
         for i in range(len(TEMPERATURES))]
-print("largest accuracy gap between variants at one T:", f"{max(gaps):.1%}")
-assert max(gaps) < 0.03, "the three variants should end within 3 points of each other at every T"
+print("largest accuracy gap between variants at one T >= 2:", f"{max(gaps[i2:]):.1%}", f"(all T: {max(gaps):.1%})")
+assert max(gaps[i2:]) < 0.03, "for T >= 2 the three variants should end within 3 points of each other"
 
 # %% [markdown]
 # ## 4. A teacher with a different logit scale
@@ -241,7 +245,8 @@ assert r["T"] == 9.5 and set(r["accuracy"]) == set(lab.VARIANTS)
 # - $T\cdot\mathrm{KD}_T = \mathrm{TTM}_T + (T-1)[H_{1/T}(p_s) - H(q)]$ holds to 1e-4 on real logits at every T tried.
 # - At T = 1 TTM and KD train identical students.
 # - TTM students' output entropy rises with T and exceeds KD students' for every T > 1; KD students stay below
-#   0.3 nats at every T (mean of 3 seeds); standardised-KD students' entropy varies by less than 0.1 nats over T.
-# - The three variants end within 3 points of test accuracy of each other at every T (largest gap printed above).
+#   0.3 nats at every T (mean of 3 seeds); standardised-KD students' entropy varies by less than 0.1 nats over T >= 2.
+# - For T >= 2 the three variants end within 3 points of test accuracy of each other (largest gap printed above);
+#   below T = 2 standardised KD can fall further behind.
 # - Tripling the teacher's logits leaves the standardised-KD student unchanged (max logit change < 1e-3) and
 #   changes the global-T student (> 0.1).
