@@ -4,7 +4,8 @@ Built exactly as notebooks ch1_09 and ch1_04 build them (D5's render there is a
 two-bar chart; the same chart is drawn here).
 """
 from course_lib import experiments_d as E
-from course_lib import plots, temperature_lab as lab, widgets
+from course_lib import temperature_lab as lab
+from course_lib.ui import plots, widgets
 
 
 def _hint_dashboard():

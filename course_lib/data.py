@@ -137,34 +137,3 @@ def without_classes(X: torch.Tensor, y: torch.Tensor, classes):
     for c in classes:
         mask &= y != c
     return X[mask], y[mask]
-
-
-def load_mnist_idx(images_path, labels_path, *, limit: int | None = None):
-    """Read MNIST from local IDX files (as torchvision stores them) into tensors.
-
-    For learners who downloaded MNIST themselves; the course never downloads it.
-    Returns flat float images scaled to [0, 1] and int64 labels.
-    """
-    import gzip
-    from pathlib import Path
-
-    def _read(path, magic):
-        path = Path(path)
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as fh:
-            data = fh.read()
-        got = int.from_bytes(data[:4], "big")
-        if got != magic:
-            raise ValueError(f"{path} is not an IDX file with magic {magic}, got {got}")
-        return data
-
-    img = _read(images_path, 2051)
-    n, rows, cols = (int.from_bytes(img[4 + 4 * k: 8 + 4 * k], "big") for k in range(3))
-    lab = _read(labels_path, 2049)
-    m = int.from_bytes(lab[4:8], "big")
-    if n != m:
-        raise ValueError(f"images and labels must have the same count, got {n} and {m}")
-    n = n if limit is None else min(n, int(limit))
-    X = np.frombuffer(img, dtype=np.uint8, offset=16, count=n * rows * cols).reshape(n, rows * cols)
-    y = np.frombuffer(lab, dtype=np.uint8, offset=8, count=n)
-    return torch.tensor(X, dtype=torch.float32) / 255.0, torch.tensor(y, dtype=torch.int64)

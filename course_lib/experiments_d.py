@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import data, features, losses, metrics, models, train
+from . import cache, data, features, losses, metrics, models, train
 from ._checks import check_choice, check_int_range, check_positive, check_range
 
 DATASET = "digits"
@@ -29,7 +29,7 @@ DATASET = "digits"
 @lru_cache(maxsize=4)
 def _teacher_and_data():
     ds = data.load(DATASET)
-    teacher = train.teacher(DATASET)
+    teacher = cache.teacher(DATASET)
     return ds, teacher
 
 
@@ -280,7 +280,7 @@ def weak_teacher(fraction: float = 0.05, *, seed: int = 0) -> nn.Module:
     ds, _ = _teacher_and_data()
     Xs, ys = data.labelled_subset(ds.X_train, ds.y_train, fraction, seed=seed)
     config = dict(kind="weak_teacher", dataset=DATASET, fraction=fraction, seed=seed, hidden=[256, 256], epochs=200)
-    return train.cached_model(
+    return cache.cached_model(
         config, lambda: models.mlp(ds.n_features, (256, 256), ds.n_classes, seed=seed),
         lambda m: train.train_scratch(m, Xs, ys, epochs=200, lr=3e-3, weight_decay=1e-4, seed=seed),
         name="weak-teacher-digits")

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ._checks import check_int_range, check_range
+from .seeding import fork
 
 
 def layer_names(model: nn.Module) -> list[str]:
@@ -77,9 +78,8 @@ class HintRegressor(nn.Module):
         super().__init__()
         check_int_range("in_features", in_features, 1, 10**6)
         check_int_range("out_features", out_features, 1, 10**6)
-        if seed is not None:
-            torch.manual_seed(int(seed))
-        self.proj = nn.Linear(in_features, out_features)
+        with fork(seed):
+            self.proj = nn.Linear(in_features, out_features)
 
     def forward(self, x):
         return self.proj(x)

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from . import data, models, train
+from . import cache, data, models, train
 from ._checks import check_int_range, check_positive, check_range
 
 
@@ -24,7 +24,7 @@ def setup(fraction: float = 0.3, seed: int = 0):
     """Labelled subset, teacher logits on it, and the test set (cached)."""
     check_range("fraction", fraction, 0.0, 1.0, lo_open=True)
     ds = data.load("digits")
-    teacher = train.teacher("digits")
+    teacher = cache.teacher("digits")
     X, y = data.labelled_subset(ds.X_train, ds.y_train, fraction, seed=seed)
     return X, y, train.predict(teacher, X), ds.X_test, ds.y_test
 

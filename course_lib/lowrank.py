@@ -180,9 +180,9 @@ def render_rank(result: dict, fig) -> None:
     """Left: singular value spectrum with the kept part shaded; right: energy kept against rank."""
     from matplotlib.ticker import NullLocator
 
-    from .plots import style
+    from .ui.plots import style
 
-    from .plots import fast_axes
+    from .ui.plots import fast_axes
 
     ax1, ax2 = fast_axes(fig)
     s = result["singular_values"].numpy()
@@ -218,7 +218,7 @@ def rank_dashboard(lab: RankLab, *, rank: int = 16, epochs: int = 2, background:
     The rank slider stops at the break-even rank mn / (m + n): above it the two
     factors hold more parameters than the dense layer, so nothing is gained.
     """
-    from .widgets import Dashboard, slider
+    from .ui.widgets import Dashboard, slider
 
     top = max(1, int(break_even_rank(lab.layer.out_features, lab.layer.in_features)))
     controls = dict(rank=slider(min(rank, top), 1, top, 1, integer=True, description="rank r"),
@@ -229,7 +229,7 @@ def rank_dashboard(lab: RankLab, *, rank: int = 16, epochs: int = 2, background:
 
 def default_lab(dataset: str = "digits", **kw) -> RankLab:
     """A :class:`RankLab` on the cached MLP teacher's 256x256 layer ``fc2`` (notebook and benchmark)."""
-    from . import data, train
+    from . import cache, data, train
 
     ds = data.load(dataset)
-    return RankLab(train.teacher(dataset), ds.X_train, ds.y_train, ds.X_test, ds.y_test, **kw)
+    return RankLab(cache.teacher(dataset), ds.X_train, ds.y_train, ds.X_test, ds.y_test, **kw)

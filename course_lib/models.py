@@ -11,11 +11,7 @@ import torch
 from torch import nn
 
 from ._checks import check_int_range
-
-
-def _seeded(seed):
-    if seed is not None:
-        torch.manual_seed(int(seed))
+from .seeding import fork
 
 
 def mlp(in_features: int, hidden=(64,), n_classes: int = 10, *, seed: int | None = None,
@@ -26,43 +22,14 @@ def mlp(in_features: int, hidden=(64,), n_classes: int = 10, *, seed: int | None
     hidden = tuple(hidden) if hasattr(hidden, "__iter__") else (hidden,)
     for h in hidden:
         check_int_range("hidden width", h, 1, 10**6)
-    _seeded(seed)
     layers, prev = OrderedDict(), in_features
-    for i, h in enumerate(hidden, 1):
-        layers[f"fc{i}"] = nn.Linear(prev, h)
-        layers[f"act{i}"] = activation()
-        prev = h
-    layers["out"] = nn.Linear(prev, n_classes)
+    with fork(seed):  # the initialisation draws from ``seed``; the global stream is left as it was
+        for i, h in enumerate(hidden, 1):
+            layers[f"fc{i}"] = nn.Linear(prev, h)
+            layers[f"act{i}"] = activation()
+            prev = h
+        layers["out"] = nn.Linear(prev, n_classes)
     return nn.Sequential(layers)
-
-
-class SmallCNN(nn.Module):
-    """Two 3x3 conv blocks and a linear head, for 8x8 (or larger) images.
-
-    Takes flat rows (N, C*H*W) or images (N, C, H, W).
-    """
-
-    def __init__(self, in_channels=1, n_classes=10, width=8, image_size=8):
-        super().__init__()
-        self.in_channels, self.image_size = in_channels, image_size
-        self.features = nn.Sequential(OrderedDict(
-            conv1=nn.Conv2d(in_channels, width, 3, padding=1), act1=nn.ReLU(),
-            conv2=nn.Conv2d(width, 2 * width, 3, padding=1), act2=nn.ReLU(),
-            pool=nn.AdaptiveAvgPool2d(2)))
-        self.head = nn.Linear(2 * width * 4, n_classes)
-
-    def forward(self, x):
-        if x.dim() == 2:
-            x = x.reshape(len(x), self.in_channels, self.image_size, self.image_size)
-        return self.head(self.features(x).flatten(1))
-
-
-def small_cnn(in_channels: int = 1, n_classes: int = 10, *, width: int = 8, image_size: int = 8,
-              seed: int | None = None) -> SmallCNN:
-    check_int_range("width", width, 1, 4096)
-    check_int_range("image_size", image_size, 2, 4096)
-    _seeded(seed)
-    return SmallCNN(in_channels, n_classes, width, image_size)
 
 
 def count_params(model: nn.Module, *, nonzero: bool = False) -> int:
@@ -77,16 +44,6 @@ def count_params(model: nn.Module, *, nonzero: bool = False) -> int:
                 p = getattr(module, pname[:-5])
             total += int((p != 0).sum()) if nonzero else p.numel()
     return total
-
-
-def size_bytes(model: nn.Module) -> int:
-    """Bytes of the dense parameters and buffers as stored (dtype-aware, masks excluded)."""
-    n = 0
-    for name, t in list(model.named_parameters()) + list(model.named_buffers()):
-        if name.endswith("_mask"):
-            continue
-        n += t.numel() * t.element_size()
-    return n
 
 
 def flops(model: nn.Module, input_shape) -> int:

@@ -66,7 +66,7 @@ def plot_front(ax, x, y, labels, *, senses=("min", "max"), title: str, xlabel: s
     label carrying the true value, so one collapsed model does not squash the
     axis. The front is computed on the true values.
     """
-    from .plots import style
+    from .ui.plots import style
 
     x, y = np.asarray(x, float), np.asarray(y, float)
     labels = [str(lab) for lab in labels]

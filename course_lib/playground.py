@@ -15,9 +15,10 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from . import data, losses, metrics, models, plots, train
+from . import cache, data, losses, metrics, models, train
+from .ui import plots
 from ._checks import check_positive, check_range
-from .widgets import Dashboard, slider
+from .ui.widgets import Dashboard, slider
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def setup(dataset: str = "digits", fraction: float = 0.3, hidden: int = 16, epoc
           lr: float = 3e-2, subset_seed: int = 0) -> Setup:
     ds = data.load(dataset)
     X, y = data.labelled_subset(ds.X_train, ds.y_train, fraction, seed=subset_seed)
-    teacher = train.teacher(dataset)
+    teacher = cache.teacher(dataset)
     t_test = train.predict(teacher, ds.X_test)
     # A test image the teacher gets right but is least sure about: its dark knowledge is visible.
     p = torch.softmax(t_test, -1)

@@ -356,12 +356,12 @@ def hidden_sizes(model: nn.Module) -> tuple:
 def trained_mlp(dataset: str = "digits", *, hidden=(128, 128), seed: int = 0, epochs: int = 200,
                 lr: float = 3e-3) -> nn.Sequential:
     """A dense MLP trained with cross-entropy on ``dataset``: the model this chapter prunes (cached on disk)."""
-    from . import data, models, train
+    from . import cache, data, models, train
 
     ds = data.load(dataset)
     hidden = tuple(int(h) for h in hidden)
     config = dict(kind="dense-mlp", dataset=dataset, hidden=list(hidden), seed=int(seed), epochs=int(epochs), lr=lr)
-    return train.cached_model(
+    return cache.cached_model(
         config, lambda: models.mlp(ds.n_features, hidden, ds.n_classes, seed=seed),
         lambda m: train.train_scratch(m, ds.X_train, ds.y_train, epochs=epochs, lr=lr, seed=seed),
         name=f"dense-{dataset}-mlp")
@@ -399,7 +399,8 @@ def sparsity_dashboard(base: nn.Module, dataset, *, steps: int = 20, lr: float =
     """A live :class:`~course_lib.widgets.Dashboard` over :func:`sparsity_report` (slider + scope menu)."""
     import ipywidgets as W
 
-    from . import latency, plots, widgets
+    from . import latency
+    from .ui import plots, widgets
 
     def fn(sparsity, scope):
         with latency.threads(1):  # small matrices: one thread is as fast, and immune to a busy second core

@@ -370,9 +370,9 @@ class BitwidthLab:
 
 def render_bitwidth(result: dict, fig) -> None:
     """Left: float weights against their quantized values; right: accuracy against bit width."""
-    from .plots import style
+    from .ui.plots import style
 
-    from .plots import fast_axes
+    from .ui.plots import fast_axes
 
     ax1, ax2 = fast_axes(fig)
     wf, wq = result["w_float"].flatten(), result["w_ptq"].flatten()
@@ -408,7 +408,7 @@ def bitwidth_dashboard(lab: BitwidthLab, *, bits: int = 4, scheme: str = "per_ch
     """A live :class:`course_lib.widgets.Dashboard` over ``lab``: bits, scheme and QAT steps."""
     import ipywidgets as W
 
-    from .widgets import Dashboard, slider
+    from .ui.widgets import Dashboard, slider
 
     controls = dict(bits=slider(bits, 2, 8, 1, integer=True, description="bits"),
                     scheme=W.ToggleButtons(options=list(SCHEMES), value=scheme, description="scale"),
@@ -419,11 +419,11 @@ def bitwidth_dashboard(lab: BitwidthLab, *, bits: int = 4, scheme: str = "per_ch
 
 def float_student(dataset: str = "digits", *, hidden=(64,), seed: int = 0) -> nn.Module:
     """The trained float32 MLP the bit-width slider quantizes (cached on disk; ~1 s the first time)."""
-    from . import data, models, train
+    from . import cache, data, models, train
 
     ds = data.load(dataset)
     config = dict(kind="quant-student", dataset=dataset, hidden=list(hidden), seed=seed, epochs=200, lr=1e-2)
-    return train.cached_model(
+    return cache.cached_model(
         config, lambda: models.mlp(ds.n_features, hidden, ds.n_classes, seed=seed),
         lambda m: train.train_scratch(m, ds.X_train, ds.y_train, epochs=200, lr=1e-2, seed=seed),
         name=f"quant-student-{dataset}")

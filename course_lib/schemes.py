@@ -26,7 +26,7 @@ from torch import nn
 
 from . import losses
 from ._checks import check_int_range, check_positive, check_range
-from .losses_variants import discriminator_loss, generator_loss, infonce
+from .losses import discriminator_loss, generator_loss, infonce
 from .train import fit, predict, train_scratch
 
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from . import data, losses, models, train
+from . import cache, data, losses, models, train
 from ._checks import check_choice, check_int_range, check_positive, check_range
 
 VARIANTS = ("kd", "kd_adaptive", "ttm")
@@ -38,7 +38,7 @@ def setup(fraction: float = 0.3, seed: int = 0) -> Setup:
     """The cached digits teacher, a labelled subset of ``fraction`` of the training set, and test logits."""
     check_range("fraction", fraction, 0.0, 1.0, lo_open=True)
     ds = data.load("digits")
-    teacher = train.teacher("digits")
+    teacher = cache.teacher("digits")
     X, y = data.labelled_subset(ds.X_train, ds.y_train, fraction, seed=seed)
     return Setup(X, y, train.predict(teacher, X), ds.X_test, ds.y_test, train.predict(teacher, ds.X_test),
                  ds.class_names)
@@ -79,7 +79,7 @@ def compare_temperature_variants(T: float = 4.0, *, alpha: float = 0.9, example:
     check_int_range("example", example, 0, len(s.X_test) - 1)
     students = train_variants(s, T=T, alpha=alpha, epochs=epochs, lr=lr, seed=seed)
     x_t = s.teacher_test_logits[example:example + 1]
-    from .losses_variants import standardize_logits
+    from .losses.variants import standardize_logits
 
     targets = {"kd": torch.softmax(x_t / T, -1)[0], "kd_adaptive": torch.softmax(standardize_logits(x_t) / T, -1)[0],
                "ttm": torch.softmax(x_t / T, -1)[0]}

@@ -1,4 +1,4 @@
-"""Fast, seeded training on in-memory tensors, and teachers cached on disk.
+"""Fast, seeded training on in-memory tensors: ``fit``, objectives, ``predict`` and ``evaluate``.
 
 ``fit`` runs full-batch (``batch_size=None``) or mini-batch training of any
 ``objective(model, idx) -> {"loss": ..., other named terms}``, where ``idx``
@@ -7,12 +7,8 @@ seed gives the same numbers on the same machine.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import torch
@@ -21,6 +17,7 @@ from torch import nn
 
 from ._checks import check_int_range, check_positive
 from .losses import distill_step
+from .seeding import fork, generator
 
 
 @dataclass
@@ -51,8 +48,7 @@ def fit(model: nn.Module, objective: Callable, n_samples: int, *, epochs: int = 
     lr = check_positive("lr", lr)
     if batch_size is not None:
         check_int_range("batch_size", batch_size, 1, 10**9)
-    torch.manual_seed(int(seed))
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = generator(seed)
     params = [p for p in model.parameters() if p.requires_grad]
     if optimizer == "adam":
         opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
@@ -68,6 +64,14 @@ def fit(model: nn.Module, objective: Callable, n_samples: int, *, epochs: int = 
     model.train()
     t0 = time.perf_counter()
     full = batch_size is None or batch_size >= n_samples
+    with fork(seed):
+        _loop(model, objective, opt, epochs_iter, full, n_samples, batch_size, gen, hist, eval_fn, eval_every)
+    model.eval()
+    hist.seconds = time.perf_counter() - t0
+    return hist
+
+
+def _loop(model, objective, opt, epochs_iter, full, n_samples, batch_size, gen, hist, eval_fn, eval_every):
     for epoch in epochs_iter:
         batches = [slice(None)] if full else torch.randperm(n_samples, generator=gen).split(batch_size)
         sums: dict = {}
@@ -85,9 +89,6 @@ def fit(model: nn.Module, objective: Callable, n_samples: int, *, epochs: int = 
             model.eval()
             hist.evals.append((epoch + 1, float(eval_fn(model))))
             model.train()
-    model.eval()
-    hist.seconds = time.perf_counter() - t0
-    return hist
 
 
 def ce_objective(X: torch.Tensor, y: torch.Tensor) -> Callable:
@@ -127,72 +128,3 @@ def predict(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
 def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     """Top-1 accuracy of ``model`` on (X, y)."""
     return float((predict(model, X).argmax(-1) == y).float().mean())
-
-
-# --------------------------------------------------------------------------- cache
-CACHE_ENV = "COURSE_LIB_CACHE"
-_FORMAT = 1
-
-
-def cache_dir() -> Path:
-    """Where cached teachers live: ``$COURSE_LIB_CACHE`` or ``~/.cache/course_lib``."""
-    d = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "course_lib")
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-def config_key(config: dict) -> str:
-    """A stable hash of a JSON-able configuration (and the torch version)."""
-    blob = json.dumps({"config": config, "torch": torch.__version__.split("+")[0], "format": _FORMAT},
-                      sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def cached_model(config: dict, build: Callable[[], nn.Module], train: Callable[[nn.Module], object],
-                 *, name: str = "model") -> nn.Module:
-    """Build a model, and train it only if no readable cached copy of this config exists.
-
-    The file is keyed by a hash of ``config``; an unreadable or mismatched file
-    is rebuilt. Writes are atomic, so parallel runs cannot leave half a file.
-    """
-    path = cache_dir() / f"{name}-{config_key(config)}.pt"
-    model = build()
-    if path.exists():
-        try:
-            model.load_state_dict(torch.load(path, weights_only=True))
-            model.eval()
-            return model
-        except Exception:  # corrupt, truncated, or from another architecture: rebuild
-            model = build()
-    train(model)
-    model.eval()
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    torch.save(model.state_dict(), tmp)
-    os.replace(tmp, path)
-    return model
-
-
-def teacher(dataset: str = "digits", *, arch: str = "mlp", hidden=(256, 256), width: int = 16,
-            epochs: int = 300, lr: float = 3e-3, weight_decay: float = 1e-4, seed: int = 0,
-            progress: bool = False) -> nn.Module:
-    """A trained teacher for ``dataset`` (``arch`` "mlp" or "cnn"), cached on disk by its configuration."""
-    from . import data, models
-
-    if arch not in ("mlp", "cnn"):
-        raise ValueError(f"arch must be one of ['mlp', 'cnn'], got {arch!r}")
-    ds = data.load(dataset)
-    config = dict(kind="teacher", dataset=dataset, arch=arch, hidden=list(hidden), width=width, epochs=epochs,
-                  lr=lr, weight_decay=weight_decay, seed=seed)
-
-    def build():
-        if arch == "mlp":
-            return models.mlp(ds.n_features, hidden, ds.n_classes, seed=seed)
-        if ds.image_shape is None:
-            raise ValueError(f"arch='cnn' needs an image data set, {dataset!r} has none")
-        return models.small_cnn(ds.image_shape[0], ds.n_classes, width=width, image_size=ds.image_shape[1], seed=seed)
-
-    def train(model):
-        train_scratch(model, ds.X_train, ds.y_train, epochs=epochs, lr=lr, weight_decay=weight_decay,
-                      seed=seed, progress="training teacher" if progress else False)
-
-    return cached_model(config, build, train, name=f"teacher-{dataset}-{arch}")

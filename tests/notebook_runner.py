@@ -23,6 +23,14 @@ def has_check_outputs(path: Path) -> bool:
     return any("NBVAL_CHECK_OUTPUT" in "".join(c.get("source", "")) for c in nb["cells"] if c["cell_type"] == "code")
 
 
+def record_run_time(path: Path, seconds: float) -> None:
+    """Keep the measured time for tools/record_run_times.py (untracked: tests/artifacts/)."""
+    out = ROOT / "tests" / "artifacts" / "run_times"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{path.stem}.json").write_text(json.dumps(
+        {"seconds": seconds, "date": time.strftime("%Y-%m-%d"), "dir": path.parent.name}))
+
+
 def run_papermill(path: Path, out_path: Path, parameters: dict | None = None, timeout: int = 600):
     """Execute ``path`` with papermill; returns seconds taken. Raises AssertionError naming the cell."""
     import papermill as pm

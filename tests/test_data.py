@@ -67,19 +67,3 @@ def test_without_classes():
         data.without_classes(ds.X_train, ds.y_train, [42])
 
 
-def test_mnist_idx_reader(tmp_path):
-    import gzip
-    import numpy as np
-
-    imgs = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
-    labels = np.array([7, 2], dtype=np.uint8)
-    with gzip.open(tmp_path / "img.gz", "wb") as fh:
-        fh.write((2051).to_bytes(4, "big") + (2).to_bytes(4, "big") + (28).to_bytes(4, "big") + (28).to_bytes(4, "big"))
-        fh.write(imgs.tobytes())
-    (tmp_path / "lab").write_bytes((2049).to_bytes(4, "big") + (2).to_bytes(4, "big") + labels.tobytes())
-    X, y = data.load_mnist_idx(tmp_path / "img.gz", tmp_path / "lab")
-    assert X.shape == (2, 784) and y.tolist() == [7, 2]
-    assert float(X[0, 5]) == pytest.approx(5 / 255)
-    (tmp_path / "bad").write_bytes(b"\x00" * 16)
-    with pytest.raises(ValueError, match="not an IDX file"):
-        data.load_mnist_idx(tmp_path / "bad", tmp_path / "lab")

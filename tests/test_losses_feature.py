@@ -32,27 +32,29 @@ def rkd_angle_loop(s, t):
 
 
 @pytest.mark.parametrize("name", ["hint", "rkd_distance", "rkd_angle"])
-def test_registered_and_accept_T(name):
-    fn = losses.get(name)
+def test_registered_apart_and_take_no_temperature(name):
+    fn = losses.get_feature(name)
     s, t = torch.randn(6, 4), torch.randn(6, 4)
-    assert fn(s, t, T=3.0).shape == ()
-    assert torch.equal(fn(s, t, T=3.0), fn(s, t, T=1.0))  # T does not change the value
-    with pytest.raises(ValueError, match="T must be > 0"):
-        fn(s, t, T=0)
+    assert fn(s, t).shape == ()
+    assert name not in losses.LOSSES
+    with pytest.raises(TypeError):
+        fn(s, t, T=3.0)
+    with pytest.raises(ValueError, match="feature loss must be one of"):
+        losses.get_feature("kd")
 
 
 def test_hint_is_mse():
     s, t = torch.tensor([[1.0, 2.0]]), torch.tensor([[0.0, 4.0]])
-    assert float(losses.get("hint")(s, t)) == pytest.approx((1 + 4) / 2)
+    assert float(losses.get_feature("hint")(s, t)) == pytest.approx((1 + 4) / 2)
     with pytest.raises(ValueError, match="student and teacher must have the same shape"):
-        losses.get("hint")(torch.zeros(2, 3), torch.zeros(2, 4))
+        losses.get_feature("hint")(torch.zeros(2, 3), torch.zeros(2, 4))
 
 
 def test_rkd_match_reference_loops():
     g = torch.Generator().manual_seed(0)
     s, t = torch.randn(6, 3, generator=g), torch.randn(6, 8, generator=g)
-    assert float(losses.get("rkd_distance")(s, t)) == pytest.approx(float(rkd_distance_loop(s, t)), rel=1e-5)
-    assert float(losses.get("rkd_angle")(s, t)) == pytest.approx(float(rkd_angle_loop(s, t)), rel=1e-5)
+    assert float(losses.get_feature("rkd_distance")(s, t)) == pytest.approx(float(rkd_distance_loop(s, t)), rel=1e-5)
+    assert float(losses.get_feature("rkd_angle")(s, t)) == pytest.approx(float(rkd_angle_loop(s, t)), rel=1e-5)
 
 
 def test_rkd_known_value_equilateral():
@@ -61,7 +63,7 @@ def test_rkd_known_value_equilateral():
     line = torch.tensor([[0.0], [1.0], [2.0]])
     # line distances 1, 1, 2 (mean 4/3) -> 0.75, 0.75, 1.5; triangle all 1; Huber: 2 * 0.5*0.25^2 + 0.5*0.5^2
     expected = (2 * 0.5 * 0.25 ** 2 + 0.5 * 0.5 ** 2) / 3
-    assert float(losses.get("rkd_distance")(line, tri)) == pytest.approx(expected, rel=1e-5)
+    assert float(losses.get_feature("rkd_distance")(line, tri)) == pytest.approx(expected, rel=1e-5)
 
 
 def test_rkd_invariant_to_rotation_scale_translation():
@@ -69,8 +71,8 @@ def test_rkd_invariant_to_rotation_scale_translation():
     t = torch.randn(10, 5, generator=g)
     Q, _ = torch.linalg.qr(torch.randn(5, 5, generator=g))
     s = 4.0 * t @ Q + 2.0
-    assert float(losses.get("rkd_distance")(s, t)) < 1e-8
-    assert float(losses.get("rkd_angle")(s, t)) < 1e-8
+    assert float(losses.get_feature("rkd_distance")(s, t)) < 1e-8
+    assert float(losses.get_feature("rkd_angle")(s, t)) < 1e-8
 
 
 @pytest.mark.parametrize("name", ["hint", "rkd_distance", "rkd_angle"])
@@ -78,26 +80,26 @@ def test_gradcheck(name):
     g = torch.Generator().manual_seed(2)
     s = torch.randn(5, 3, generator=g, dtype=torch.float64, requires_grad=True)
     t = torch.randn(5, 3 if name == "hint" else 6, generator=g, dtype=torch.float64)
-    assert torch.autograd.gradcheck(lambda x: losses.get(name)(x, t), (s,))
+    assert torch.autograd.gradcheck(lambda x: losses.get_feature(name)(x, t), (s,))
 
 
 def test_rkd_teacher_gets_no_gradient():
     s = torch.randn(5, 3, requires_grad=True)
     t = torch.randn(5, 6, requires_grad=True)
-    (losses.get("rkd_distance")(s, t) + losses.get("rkd_angle")(s, t)).backward()
+    (losses.get_feature("rkd_distance")(s, t) + losses.get_feature("rkd_angle")(s, t)).backward()
     assert s.grad is not None and t.grad is None
 
 
 def test_rkd_bad_input():
     with pytest.raises(ValueError, match="student must be a 2-D tensor"):
-        losses.get("rkd_distance")(torch.zeros(5), torch.zeros(5, 2))
+        losses.get_feature("rkd_distance")(torch.zeros(5), torch.zeros(5, 2))
     with pytest.raises(ValueError, match="same rows, got 5 and 4 rows"):
-        losses.get("rkd_distance")(torch.zeros(5, 2), torch.zeros(4, 2))
+        losses.get_feature("rkd_distance")(torch.zeros(5, 2), torch.zeros(4, 2))
     with pytest.raises(ValueError, match="at least 3 rows"):
-        losses.get("rkd_angle")(torch.zeros(2, 2), torch.zeros(2, 2))
+        losses.get_feature("rkd_angle")(torch.zeros(2, 2), torch.zeros(2, 2))
 
 
-def test_works_through_distill_step():
+def test_logit_registry_refuses_feature_losses():
     s, t = torch.randn(6, 4), torch.randn(6, 4)
-    out = losses.distill_step(s, t, None, alpha=1.0, soft="hint")
-    assert torch.equal(out["loss"], F.mse_loss(s, t))
+    with pytest.raises(ValueError, match="loss must be one of"):
+        losses.distill_step(s, t, None, alpha=1.0, soft="hint")

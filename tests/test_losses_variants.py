@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from course_lib import losses
-from course_lib.losses_variants import (discriminator_loss, generator_loss, infonce, kd_standardized,
-                                        kd_ttm_decomposition, renyi_entropy, standardize_logits, ttm)
+from course_lib.losses import (discriminator_loss, generator_loss, infonce, kd_standardized,
+                               kd_ttm_decomposition, renyi_entropy, standardize_logits, ttm)
 
 
 def _pair(n=6, c=5, seed=0):
@@ -16,8 +16,9 @@ def _pair(n=6, c=5, seed=0):
 
 
 def test_registered():
-    for name in ("kd_adaptive", "ttm", "infonce"):
+    for name in ("kd_adaptive", "ttm"):
         assert name in losses.LOSSES
+    assert "infonce" in losses.FEATURE_LOSSES and "infonce" not in losses.LOSSES
     s, t = _pair()
     out = losses.distill_step(s, t, torch.zeros(6, dtype=torch.long), T=3.0, alpha=0.5, soft="ttm")
     assert out["loss"].shape == ()
@@ -76,11 +77,11 @@ def test_kd_equals_ttm_plus_renyi(T):
 
 def test_infonce_values_and_gradient():
     e = torch.eye(4) * 5
-    assert float(infonce(e, e, T=0.05)) < 1e-3
+    assert float(infonce(e, e, tau=0.05)) < 1e-3
     g = torch.Generator().manual_seed(0)
     a = torch.randn(8, 3, generator=g, requires_grad=True)
     b = torch.randn(8, 3, generator=g)
-    loss = infonce(a, b, T=0.5)
+    loss = infonce(a, b, tau=0.5)
     sim = F.normalize(a, dim=-1) @ F.normalize(b, dim=-1).T / 0.5
     manual = (-torch.diagonal(torch.log_softmax(sim, -1))).mean()
     assert torch.allclose(loss, manual, atol=1e-6)
@@ -108,7 +109,7 @@ def test_errors():
     with pytest.raises(ValueError, match="2-D"):
         kd_standardized(s[0], t[0], T=2.0)
     with pytest.raises(ValueError, match="at least 2 rows"):
-        infonce(s[:1], t[:1], T=0.1)
+        infonce(s[:1], t[:1], tau=0.1)
     with pytest.raises(ValueError, match="order must differ from 1"):
         renyi_entropy(torch.softmax(s, -1), 1.0)
     with pytest.raises(ValueError, match="smoothing must be in"):

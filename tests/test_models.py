@@ -17,7 +17,6 @@ def test_mlp_shapes_names_and_seed():
 def test_count_params_and_size():
     m = models.mlp(64, (16,), 10)
     assert models.count_params(m) == 64 * 16 + 16 + 16 * 10 + 10 == 1210
-    assert models.size_bytes(m) == 1210 * 4
     with torch.no_grad():
         m.fc1.weight[:, :32] = 0
     assert models.count_params(m, nonzero=True) == 1210 - 16 * 32
@@ -28,7 +27,6 @@ def test_count_params_with_torch_prune():
     prune.l1_unstructured(m.fc1, "weight", amount=0.5)
     assert models.count_params(m) == 8 * 4 + 4 + 4 * 2 + 2
     assert models.count_params(m, nonzero=True) == 16 + 4 + 8 + 2
-    assert models.size_bytes(m) == (8 * 4 + 4 + 4 * 2 + 2) * 4  # masks are not counted
 
 
 def test_flops_linear_and_conv():
@@ -36,9 +34,6 @@ def test_flops_linear_and_conv():
     assert models.flops(m, (64,)) == (2 * 64 * 16 + 16) + (2 * 16 * 10 + 10)
     conv = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1))
     assert models.flops(conv, (1, 8, 8)) == (2 * 9 + 1) * 4 * 8 * 8
-    cnn = models.small_cnn(width=4, seed=0)
-    assert cnn(torch.zeros(3, 64)).shape == (3, 10)
-    assert models.flops(cnn, (1, 8, 8)) > 0
 
 
 def test_bad_builder_arguments():

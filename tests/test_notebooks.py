@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from notebook_runner import ROOT, all_notebooks, has_check_outputs, run_nbval, run_papermill
+from notebook_runner import ROOT, all_notebooks, has_check_outputs, record_run_time, run_nbval, run_papermill
 
 NOTEBOOKS = all_notebooks()
 # Papermill injects a SEED other than the committed default, so every claim is
@@ -38,6 +38,7 @@ def test_kernel_is_this_venv():
 def test_notebook_executes(path, tmp_path):
     seconds = run_papermill(path, tmp_path / path.name, parameters={"SEED": SEED})
     print(f"{_id(path)}: {seconds:.1f} s")
+    record_run_time(path, seconds)
 
 
 @pytest.mark.notebook

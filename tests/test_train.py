@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from course_lib import data, models, train
+from course_lib import cache, data, models, train
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_fit_argument_errors(ds):
 
 
 def test_cached_model_trains_once_and_rebuilds_when_corrupt(tmp_path, monkeypatch):
-    monkeypatch.setenv(train.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
     calls = []
 
     def build():
@@ -57,22 +57,33 @@ def test_cached_model_trains_once_and_rebuilds_when_corrupt(tmp_path, monkeypatc
             m.out.bias.fill_(7.0)
 
     cfg = {"kind": "unit-test", "n": 1}
-    a = train.cached_model(cfg, build, fit_it, name="t")
-    b = train.cached_model(cfg, build, fit_it, name="t")
+    a = cache.cached_model(cfg, build, fit_it, name="t")
+    b = cache.cached_model(cfg, build, fit_it, name="t")
     assert len(calls) == 1 and torch.equal(b.out.bias, torch.full((2,), 7.0))
     files = list(tmp_path.glob("t-*.pt"))
-    assert len(files) == 1 and train.config_key(cfg) in files[0].name
+    assert len(files) == 1 and cache.config_key(cfg) in files[0].name
     files[0].write_bytes(b"not a checkpoint")
-    c = train.cached_model(cfg, build, fit_it, name="t")
+    c = cache.cached_model(cfg, build, fit_it, name="t")
     assert len(calls) == 2 and torch.equal(c.out.bias, torch.full((2,), 7.0))
-    train.cached_model({"kind": "unit-test", "n": 2}, build, fit_it, name="t")
+    cache.cached_model({"kind": "unit-test", "n": 2}, build, fit_it, name="t")
     assert len(calls) == 3  # another configuration, another key
 
 
 def test_teacher_is_cached_and_accurate(ds):
-    t = train.teacher("digits")
+    t = cache.teacher("digits")
     assert train.evaluate(t, ds.X_test, ds.y_test) > 0.95
-    with pytest.raises(ValueError, match="arch must be one of"):
-        train.teacher("digits", arch="transformer")
-    with pytest.raises(ValueError, match="needs an image data set"):
-        train.teacher("breast_cancer", arch="cnn")
+    with pytest.raises(ValueError, match="fraction must be in"):
+        cache.trained_mlp("digits", (8,), fraction=0)
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        cache.trained_mlp("digits", (8,), label_smoothing=1.0)
+
+
+def test_library_leaves_the_global_random_stream_alone(ds):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    m = models.mlp(64, (8,), 10, seed=5)
+    train.train_scratch(m, ds.X_train[:50], ds.y_train[:50], epochs=3, seed=9, batch_size=16)
+    assert torch.equal(torch.rand(3), expected)
+    # and the seed alone decides the initialisation
+    assert torch.equal(models.mlp(64, (8,), 10, seed=5).fc1.weight, models.mlp(64, (8,), 10, seed=5).fc1.weight)

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from course_lib import playground
-from course_lib.widgets import Dashboard, DashboardError, slider
+from course_lib.ui.widgets import Dashboard, DashboardError, slider
 
 
 def test_slider_fires_only_on_release():
@@ -69,7 +69,7 @@ def test_failing_initial_values_raise():
 
 
 def test_progress_bar_appears_only_for_long_runs(monkeypatch):
-    import course_lib.widgets as w
+    import course_lib.ui.widgets as w
 
     monkeypatch.setattr(w, "PROGRESS_AFTER_S", 0.05)
 

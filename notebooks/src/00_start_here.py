@@ -1,10 +1,14 @@
+# %% [header]
+# number = "0"
+# title = "Start here: model compression and knowledge distillation on a laptop CPU"
+# syllabus = ["F2", "F4"]
+# study_minutes = 10
+# prerequisites = ["Python, and a first course in deep learning (softmax, loss, training loop)"]
+# objectives = [
+#     "find your way round the course, use a slider, check your environment works offline",
+# ]
+
 # %% [markdown]
-# # Start here: model compression and knowledge distillation on a laptop CPU
-#
-# **Study time:** 10 minutes. **Running time:** a few seconds (plus about 5 s the very first time, to train and
-# cache the teacher). **Prerequisites:** Python and a first course in deep learning (what a softmax, a loss and
-# a training loop are).
-#
 # Big neural networks are accurate but slow, large and power-hungry; phones, cameras and microcontrollers need
 # small ones. This course teaches the two families of tools that close the gap:
 #
@@ -49,14 +53,14 @@ import torch
 import torchvision
 
 import course_lib
-from course_lib import data, playground, train
+from course_lib import cache, data, playground, train
 
 print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPU cores")
 print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, scikit-learn {sklearn.__version__}, "
       f"matplotlib {matplotlib.__version__}, course_lib {course_lib.__version__}")
 print(f"PyTorch intra-op threads: {torch.get_num_threads()} (course_lib's default; set COURSE_LIB_THREADS to change)")
 print(f"GPU available: {torch.cuda.is_available()} (never required)")
-print(f"teacher cache: {train.cache_dir()}")
+print(f"teacher cache: {cache.cache_dir()}")
 
 datasets = {name: data.load(name) for name in data.DATASETS}
 for name, d in datasets.items():
@@ -103,7 +107,7 @@ from IPython.display import Markdown
 Markdown(Path("README.md").read_text())
 
 # %%
-teacher = train.teacher("digits", progress=True)
+teacher = cache.teacher("digits", progress=True)
 acc = train.evaluate(teacher, datasets["digits"].X_test, datasets["digits"].y_test)
 print(f"digits teacher: test accuracy {acc:.1%}")
 assert acc > 0.95

@@ -1,19 +1,15 @@
-# %% [markdown]
-# # 1.1 Soft targets, temperature and the distillation loss
-#
-# **Syllabus:** D1 (soft targets and temperature), D2 (the distillation loss).
-# **Study time:** about 25 minutes. **Running time:** about 20 s on two CPU cores.
-# **Prerequisites:** the start-here notebook; softmax and cross-entropy from any first deep-learning course.
-#
-# By the end you will be able to
-# - compute a softmax at temperature $T$ and say what raising $T$ does to a distribution and its entropy;
-# - read the *dark knowledge* in a teacher's outputs: which wrong digits it finds similar to the right one;
-# - write the distillation loss (KL divergence at $T$, the $T^2$ factor, the $\alpha$ mix with the labels) and explain
-#   why the $T^2$ is there by measuring the gradient without it;
-# - use the live sliders to retrain a small student at any $T$ and $\alpha$ and compare it with the same student
-#   trained on labels alone.
-#
-# Every number this notebook states in prose is checked by an `assert` on what it has just computed.
+# %% [header]
+# number = "1.1"
+# title = "Soft targets, temperature and the distillation loss"
+# syllabus = ["D1", "D2", "F1"]
+# study_minutes = 25
+# prerequisites = ["00_start_here"]
+# objectives = [
+#     "compute a softmax at temperature T and its entropy",
+#     "read the teacher's dark knowledge",
+#     "write the KD loss (KL at T, the T² factor, the alpha mix) and measure why T² is needed",
+#     "retrain a student live with T and alpha sliders against the same student from scratch",
+# ]
 
 # %%
 # parameters
@@ -25,7 +21,8 @@ import numpy as np
 import torch
 import matplotlib.pyplot as plt
 
-from course_lib import data, losses, metrics, models, playground, plots, train
+from course_lib import cache, data, losses, metrics, models, playground, train
+from course_lib.ui import plots
 
 torch.manual_seed(SEED)
 seeds = list(range(SEED, SEED + N_SEEDS))
@@ -47,7 +44,7 @@ print(ds)
 # distribution flattens; as $T \to \infty$ it tends to uniform.
 
 # %%
-teacher = train.teacher("digits")
+teacher = cache.teacher("digits")
 t_logits = train.predict(teacher, ds.X_test)
 print(f"teacher test accuracy: {metrics.accuracy(t_logits, ds.y_test):.1%}")
 

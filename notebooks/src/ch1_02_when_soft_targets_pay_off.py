@@ -1,16 +1,13 @@
-# %% [markdown]
-# # When soft targets pay off: few labels, and a digit the student never sees
-#
-# **Learning objectives.** After this notebook you can
-# 1. measure how much a teacher's soft targets add when only a few percent of the training set is labelled, with the spread over seeds;
-# 2. explain how a student can recognise a digit that is absent from its transfer set, and why its errors on that digit come from a bias that is too low;
-# 3. repair that bias with a single shift chosen on validation data, and compare the result with Hinton et al. (2015).
-#
-# **Prerequisites:** the softmax at temperature T and the distillation loss (notebooks on D1 and D2).
-#
-# **Study time:** about 20 minutes.
-#
-# Syllabus item: **D3**.
+# %% [header]
+# number = "1.2"
+# title = "When soft targets pay off: few labels, and a digit the student never sees"
+# syllabus = ["D3"]
+# study_minutes = 20
+# prerequisites = ["ch1_01_soft_targets_and_kd_loss"]
+# objectives = [
+#     "compare soft and hard targets as the labelled subset shrinks (mean and spread over seeds)",
+#     "distil through a transfer set with one digit left out and repair that digit with a bias shift, beside Hinton et al.'s MNIST figures",
+# ]
 
 # %%
 # parameters
@@ -23,7 +20,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from course_lib import experiments_d as E
-from course_lib import plots, widgets
+from course_lib.ui import plots, widgets
 
 ds, teacher = E.setup()
 seeds = list(range(SEED, SEED + N_SEEDS))

@@ -1,16 +1,12 @@
-# %% [markdown]
-# # Dark knowledge lives in the rank order of the wrong classes
-#
-# **Learning objectives.** After this notebook you can
-# 1. build a control target that keeps the teacher's top-1 class and its probability but scrambles which wrong class gets which probability;
-# 2. measure what the student loses when only that ranking is destroyed, averaged over seeds;
-# 3. compare the loss for a heavily compressed student and a roomier one.
-#
-# **Prerequisites:** soft targets and temperature (D1), the distillation loss (D2), the labelled-subset experiment (D3).
-#
-# **Study time:** about 15 minutes.
-#
-# Syllabus item: **D4**.
+# %% [header]
+# number = "1.3"
+# title = "Dark knowledge lives in the rank order of the wrong classes"
+# syllabus = ["D4"]
+# study_minutes = 15
+# prerequisites = ["ch1_01_soft_targets_and_kd_loss", "ch1_02_when_soft_targets_pay_off"]
+# objectives = [
+#     "scramble the teacher's wrong-class probabilities with top-1 kept, and measure what that costs a small and a larger student",
+# ]
 
 # %%
 # parameters
@@ -25,7 +21,8 @@ import torch
 from tqdm.auto import tqdm
 
 from course_lib import experiments_d as E
-from course_lib import losses, plots, train, widgets
+from course_lib import losses, train
+from course_lib.ui import plots, widgets
 
 ds, teacher = E.setup()
 seeds = list(range(SEED, SEED + N_SEEDS))

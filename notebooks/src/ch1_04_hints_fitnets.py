@@ -1,16 +1,14 @@
-# %% [markdown]
-# # Hints from a middle layer (FitNets): when they help and when they hurt
-#
-# **Learning objectives.** After this notebook you can
-# 1. read a hidden layer of any model with a forward hook, without rewriting the model;
-# 2. train a thin student to match a wide teacher layer through a learned regressor (a FitNets "hint");
-# 3. find, by measurement, the amount of corruption at which a hint stops helping and starts hurting.
-#
-# **Prerequisites:** the distillation loss (D2), the labelled-subset experiment (D3); PyTorch modules and hooks.
-#
-# **Study time:** about 20 minutes.
-#
-# Syllabus item: **D5**.
+# %% [header]
+# number = "1.4"
+# title = "Hints from a middle layer (FitNets): when they help and when they hurt"
+# syllabus = ["D5"]
+# study_minutes = 20
+# prerequisites = ["ch1_01_soft_targets_and_kd_loss", "ch1_02_when_soft_targets_pay_off"]
+# objectives = [
+#     "read intermediate layers with forward hooks",
+#     "distil a hint through a learned regressor",
+#     "find with a slider where a noisy or misaligned hint stops helping and starts hurting",
+# ]
 
 # %%
 # parameters
@@ -25,7 +23,8 @@ import torch
 from tqdm.auto import tqdm
 
 from course_lib import experiments_d as E
-from course_lib import features, plots, widgets
+from course_lib import features
+from course_lib.ui import plots, widgets
 
 ds, teacher = E.setup()
 seeds = list(range(SEED, SEED + N_SEEDS))

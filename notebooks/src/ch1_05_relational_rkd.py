@@ -1,16 +1,13 @@
-# %% [markdown]
-# # Relational distillation (RKD): copying the geometry, not the answers
-#
-# **Learning objectives.** After this notebook you can
-# 1. write the RKD distance and angle losses and say why they compare embeddings of different widths;
-# 2. evaluate an embedding with a metric that suits it: nearest-neighbour recall@1 on the test set;
-# 3. compare relational distillation with response (logit) distillation and say when the difference shows.
-#
-# **Prerequisites:** the distillation loss (D2), forward hooks and hints (D5).
-#
-# **Study time:** about 20 minutes.
-#
-# Syllabus item: **D6**.
+# %% [header]
+# number = "1.5"
+# title = "Relational distillation (RKD): copying the geometry, not the answers"
+# syllabus = ["D6"]
+# study_minutes = 20
+# prerequisites = ["ch1_01_soft_targets_and_kd_loss", "ch1_04_hints_fitnets"]
+# objectives = [
+#     "write the RKD distance and angle losses",
+#     "compare them with response distillation on embeddings, by nearest-neighbour recall",
+# ]
 
 # %%
 # parameters
@@ -24,7 +21,8 @@ import torch
 from tqdm.auto import tqdm
 
 from course_lib import experiments_d as E
-from course_lib import features, losses, plots, widgets
+from course_lib import features, losses
+from course_lib.ui import plots, widgets
 
 ds, teacher = E.setup()
 seeds = list(range(SEED, SEED + N_SEEDS))

@@ -1,16 +1,13 @@
-# %% [markdown]
-# # Fidelity against generalisation: imitating the teacher is not the goal
-#
-# **Learning objectives.** After this notebook you can
-# 1. measure a student's fidelity to its teacher (top-1 agreement, KL divergence) on the training and the test set;
-# 2. tell fidelity apart from test accuracy, and build a case where the more faithful student is the worse one;
-# 3. explain why a small gap between train and test fidelity is normal, and what it means.
-#
-# **Prerequisites:** the distillation loss and its alpha mix (D2).
-#
-# **Study time:** about 15 minutes.
-#
-# Syllabus item: **D10**.
+# %% [header]
+# number = "1.6"
+# title = "Fidelity against generalisation: imitating the teacher is not the goal"
+# syllabus = ["D10"]
+# study_minutes = 15
+# prerequisites = ["ch1_01_soft_targets_and_kd_loss"]
+# objectives = [
+#     "measure fidelity (agreement, KL to the teacher) on train and test against accuracy",
+#     "see a more faithful student that is the worse one",
+# ]
 
 # %%
 # parameters
@@ -25,7 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from course_lib import experiments_d as E
-from course_lib import plots, widgets
+from course_lib.ui import plots, widgets
 
 ds, strong = E.setup()
 seeds = list(range(SEED, SEED + N_SEEDS))

@@ -1,6 +1,14 @@
+# %% [header]
+# number = "1.7"
+# title = "Training schemes: offline, online and self-distillation"
+# syllabus = ["D7"]
+# study_minutes = 20
+# prerequisites = ["ch1_01_soft_targets_and_kd_loss", "ch1_02_when_soft_targets_pay_off"]
+# objectives = [
+#     "compare offline distillation, online mutual learning between peers and born-again self-distillation (generations 1 to 3) in one table over seeds, and see when each pays off",
+# ]
+
 # %% [markdown]
-# # Training schemes: offline, online and self-distillation
-#
 # So far the teacher was a finished, frozen network trained before the student started. That is **offline**
 # distillation, the classic two-stage recipe. Two other schemes drop the pre-trained teacher:
 #
@@ -10,16 +18,6 @@
 #   generation 1 (same size, fresh weights) from generation 0's soft targets, and so on (born-again networks).
 #
 # We compare the three on one task, over several seeds, in a single table.
-#
-# **Learning objectives**
-# - describe what the teacher is, and when it is trained, in offline, online and self-distillation;
-# - implement mutual learning and born-again generations as short training loops (`course_lib.schemes`);
-# - read a table of mean and spread over seeds and decide which differences are real;
-# - explain why peers of equal size can still help each other: the soft targets act as a regulariser.
-#
-# **Prerequisites:** the distillation loss with T and alpha (D2) and the labelled-subset experiment (D3).
-#
-# **Study time:** about 20 minutes.
 
 # %%
 # parameters
@@ -37,10 +35,10 @@ import torch
 from IPython.display import Markdown, display
 from tqdm.auto import tqdm
 
-from course_lib import data, models, schemes, train
+from course_lib import cache, data, models, schemes, train
 
 ds = data.load("digits")
-teacher = train.teacher("digits", progress=True)
+teacher = cache.teacher("digits", progress=True)
 print(ds, f"| offline teacher: test accuracy {train.evaluate(teacher, ds.X_test, ds.y_test):.1%}")
 
 # %% [markdown]

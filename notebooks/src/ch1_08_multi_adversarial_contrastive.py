@@ -1,6 +1,17 @@
+# %% [header]
+# number = "1.8"
+# title = "Three twists on the teacher: several teachers, an adversary, a contrastive objective"
+# syllabus = ["D8"]
+# study_minutes = 25
+# prerequisites = ["ch1_01_soft_targets_and_kd_loss", "ch1_04_hints_fitnets"]
+# objectives = [
+#     "average several teachers",
+#     "train a student against a discriminator on output distributions",
+#     "align embeddings with InfoNCE",
+#     "judge each against plain distillation",
+# ]
+
 # %% [markdown]
-# # Three twists on the teacher: several teachers, an adversary, a contrastive objective
-#
 # Plain distillation has one teacher and one signal: its softened output distribution. This notebook builds
 # three variations in miniature and puts each next to plain distillation on the same student and data:
 #
@@ -9,16 +20,6 @@
 #    ones, and the student gets an extra loss for being caught (the GAN recipe applied to outputs).
 # 3. **Contrastive**: the student's hidden layer must *identify* the teacher's representation of the same image
 #    among the teacher's representations of all the others (an InfoNCE loss through two small projections).
-#
-# **Learning objectives**
-# - average teachers correctly (in probability space, at the distillation temperature);
-# - write the discriminator and student losses of adversarial distillation and read a discriminator's accuracy;
-# - explain InfoNCE as a classification of "which teacher embedding is my partner" and measure it by retrieval;
-# - judge each variant against plain distillation over several seeds, including when it adds nothing.
-#
-# **Prerequisites:** the distillation loss (D2) and forward hooks for intermediate features (D5).
-#
-# **Study time:** about 25 minutes.
 
 # %%
 # parameters
@@ -35,10 +36,10 @@ import torch.nn.functional as F
 from IPython.display import Markdown, display
 from tqdm.auto import tqdm
 
-from course_lib import data, losses, models, schemes, train
+from course_lib import cache, data, losses, models, schemes, train
 
 ds = data.load("digits")
-big_teacher = train.teacher("digits", progress=True)
+big_teacher = cache.teacher("digits", progress=True)
 seeds = range(SEED, SEED + N_SEEDS)
 
 
@@ -68,7 +69,7 @@ def mean_std(v):
 def modest_teacher(k):
     Xk, yk, _ = schemes.split_labelled(ds.X_train, ds.y_train, FRACTION, seed=1000 + 10 * SEED + k)
     config = dict(kind="ch1_08-modest-teacher", k=k, seed=SEED, hidden=64, epochs=200, lr=1e-2)
-    return train.cached_model(config, lambda: models.mlp(ds.n_features, (64,), ds.n_classes, seed=SEED + k),
+    return cache.cached_model(config, lambda: models.mlp(ds.n_features, (64,), ds.n_classes, seed=SEED + k),
                               lambda m: train.train_scratch(m, Xk, yk, epochs=200, lr=1e-2, seed=SEED + k),
                               name="ch1_08-modest-teacher")
 

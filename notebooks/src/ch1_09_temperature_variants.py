@@ -1,6 +1,15 @@
+# %% [header]
+# number = "1.9"
+# title = "Temperature variants: one global T, a T per example, or no student temperature"
+# syllabus = ["D9"]
+# study_minutes = 25
+# prerequisites = ["ch1_01_soft_targets_and_kd_loss"]
+# objectives = [
+#     "compare one global T with logit standardisation and teacher matching without a student temperature (TTM), under one live temperature slider",
+#     "check the KD = TTM + Rényi-entropy identity",
+# ]
+
 # %% [markdown]
-# # Temperature variants: one global T, a T per example, or no student temperature
-#
 # Classic distillation softens teacher **and** student with the same temperature T. Two recent ideas question
 # that choice:
 #
@@ -11,17 +20,6 @@
 #
 # We put the three under the same temperature slider, derive the identity that links TTM to classic KD
 # through a Rényi entropy, and measure what each does to the student.
-#
-# **Learning objectives**
-# - write the three soft losses (`"kd"`, `"kd_adaptive"`, `"ttm"` in the loss registry) and say what each
-#   softens;
-# - show that standardised targets ignore the teacher's logit scale, while global-T targets do not;
-# - derive $T\cdot\mathrm{KD}_T = \mathrm{TTM}_T + (T-1)\,[H_{1/T}(p_s) - H(q)]$ and check it numerically;
-# - predict and measure how sharp the student's outputs become under each loss.
-#
-# **Prerequisites:** softmax at temperature and the KD loss with its T^2 factor (D1, D2).
-#
-# **Study time:** about 25 minutes.
 
 # %%
 # parameters
@@ -39,8 +37,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from course_lib import losses, temperature_lab as lab, widgets
-from course_lib.losses_variants import kd_ttm_decomposition, standardize_logits
+from course_lib import losses, temperature_lab as lab
+from course_lib.ui import widgets
+from course_lib.losses.variants import kd_ttm_decomposition, standardize_logits
 
 s = lab.setup(0.3, SEED)
 print(f"labelled subset: {len(s.X)} digits; test set: {len(s.X_test)} digits")

@@ -1,22 +1,20 @@
+# %% [header]
+# number = "1.10"
+# title = "Batch size and temperature: how noisy is the distillation gradient?"
+# syllabus = ["D11"]
+# study_minutes = 20
+# prerequisites = ["ch1_01_soft_targets_and_kd_loss"]
+# objectives = [
+#     "measure the variance of the distillation gradient against batch size and T with per-example gradients",
+#     "derive T ∝ B^(-1/4) and fit its exponent with an error bar",
+# ]
+
 # %% [markdown]
-# # Batch size and temperature: how noisy is the distillation gradient?
-#
 # When a student learns from mini-batches, every step follows an estimate of the true gradient. Smaller
 # batches give noisier estimates. The temperature changes the size of the distillation gradient too, so the
 # two knobs interact. In this notebook we **measure** the variance of the mini-batch distillation gradient
 # on a grid of batch sizes B and temperatures T, derive the rule *T proportional to B^(-1/4)* that keeps this
 # variance fixed, and fit the exponent from our own measurements, with an error bar.
-#
-# **Learning objectives**
-# - compute per-example gradients with `torch.func` and turn them into mini-batch gradient variances;
-# - explain why the variance falls as 1/B, and as 1/T^4 for the distillation loss without the T^2 factor;
-# - derive the iso-variance rule T proportional to B^(-1/4) and estimate its exponent with a standard error;
-# - see why the rule does not apply once the loss is multiplied by T^2.
-#
-# **Prerequisites:** the notebook on soft targets and the distillation loss (D1, D2): softmax at temperature
-# T, the KL loss, and the T^2 factor.
-#
-# **Study time:** about 20 minutes.
 
 # %%
 # parameters
@@ -30,11 +28,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from course_lib import data, gradvar, models, train
+from course_lib import cache, data, gradvar, models, train
 
 torch.manual_seed(SEED)
 ds = data.load("digits")
-teacher = train.teacher("digits", progress=True)
+teacher = cache.teacher("digits", progress=True)
 X = ds.X_train
 teacher_logits = train.predict(teacher, X)
 print(ds, f"teacher test accuracy {train.evaluate(teacher, ds.X_test, ds.y_test):.1%}")

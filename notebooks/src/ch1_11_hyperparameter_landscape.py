@@ -1,21 +1,22 @@
+# %% [header]
+# number = "1.11"
+# title = "The hyperparameter landscape, and what distillation really costs"
+# syllabus = ["D12"]
+# study_minutes = 20
+# prerequisites = ["ch1_01_soft_targets_and_kd_loss", "ch1_02_when_soft_targets_pay_off"]
+# objectives = [
+#     "sweep T, alpha and student width into heat maps",
+#     "find which knob matters",
+#     "count the cost of distillation, teacher included, against scratch",
+#     "live width/alpha/T dashboard",
+# ]
+
 # %% [markdown]
-# # The hyperparameter landscape, and what distillation really costs
-#
 # A distilled student has at least three knobs beyond the usual learning rate: the temperature T, the weight
 # alpha of the soft term, and its own size. They interact, and the only honest way to see how is to sweep them.
 # We train one student for every combination on a grid, draw the results as heat maps, and then do the sums
 # that are often left out: what the teacher cost to train, and how the total compares with simply training the
 # student from scratch.
-#
-# **Learning objectives**
-# - run and read a (T, alpha, width) sweep as heat maps of test accuracy and of gain over scratch;
-# - tell which knob matters most on this task, and where the landscape is flat or erratic;
-# - count the cost of distillation in FLOPs and seconds, teacher included, against training from scratch;
-# - explore single points of the landscape with a live width / alpha / T dashboard.
-#
-# **Prerequisites:** the distillation loss with T and alpha (D2); soft targets on a labelled subset (D3).
-#
-# **Study time:** about 20 minutes.
 
 # %%
 # parameters
@@ -32,10 +33,11 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_lib import data, landscape, models, train, widgets
+from course_lib import cache, data, landscape, models, train
+from course_lib.ui import widgets
 
 ds = data.load("digits")
-teacher = train.teacher("digits", progress=True)
+teacher = cache.teacher("digits", progress=True)
 X, y, teacher_logits, X_test, y_test = landscape.setup(0.3, 0)
 print(f"labelled subset: {len(X)} digits; teacher test accuracy {train.evaluate(teacher, X_test, y_test):.1%}")
 

@@ -1,20 +1,17 @@
+# %% [header]
+# number = "2.1"
+# title = "Magnitude pruning: zeros, bytes and (no) speed"
+# syllabus = ["C1", "F1"]
+# study_minutes = 30
+# prerequisites = ["ch1_01_soft_targets_and_kd_loss"]
+# objectives = [
+#     "prune by magnitude, layer-wise and global, with `torch.nn.utils.prune`",
+#     "accuracy against sparsity with and without fine-tuning on a live sparsity slider",
+#     "real bytes of COO/CSR encodings",
+#     "measure that zeros do not speed up a dense matmul",
+# ]
+
 # %% [markdown]
-# # 2.1 Magnitude pruning: zeros, bytes and (no) speed
-#
-# **Syllabus:** C1 (magnitude pruning, layer-wise and global; a live sparsity slider; the size of a sparse
-# encoding; why zeros alone do not speed up a dense kernel).
-# **Study time:** about 30 minutes. **Running time:** about 30 s on two CPU cores (plus a few seconds the very
-# first time, to train and cache the dense models).
-# **Prerequisites:** the start-here notebook and notebook 1.1 (training loop, `train.fit`, cached models).
-#
-# By the end you will be able to
-# - prune a trained network by weight magnitude with `torch.nn.utils.prune`, either the same fraction in every
-#   layer or one threshold for the whole model, and say how the two spread the zeros;
-# - measure how accuracy falls with sparsity, and how much a short fine-tune of the surviving weights wins back;
-# - count the bytes a COO or CSR encoding of a pruned matrix really takes, and find the sparsity at which it
-#   starts to beat plain dense storage;
-# - show with a timing that a dense matrix product does not get faster because most of its weights are zero.
-#
 # Every number stated in prose below is checked by an `assert` on what this notebook has just computed.
 
 # %%
@@ -31,7 +28,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from course_lib import data, latency, models, plots, prune, train
+from course_lib import data, latency, models, prune, train
+from course_lib.ui import plots
 
 ds = data.load("digits")
 seeds = list(range(SEED, SEED + N_SEEDS))

@@ -1,20 +1,15 @@
+# %% [header]
+# number = "2.2"
+# title = "Movement pruning against magnitude pruning at high sparsity"
+# syllabus = ["C2"]
+# study_minutes = 30
+# prerequisites = ["ch2_01_magnitude_pruning"]
+# objectives = [
+#     "score weights by movement (weight times gradient) with a straight-through mask and a cubic schedule",
+#     "compare with magnitude pruning from 50% to 99% over seeds, beside what the movement-pruning paper claims",
+# ]
+
 # %% [markdown]
-# # 2.2 Movement pruning against magnitude pruning at high sparsity
-#
-# **Syllabus:** C2 (movement pruning: scores from weight times gradient, accumulated while fine-tuning with a
-# distillation loss, compared with magnitude pruning from 50% to 99% sparsity).
-# **Study time:** about 30 minutes. **Running time:** about 45 s on two CPU cores (plus a few seconds the very
-# first time, to train and cache the teacher and the dense models).
-# **Prerequisites:** notebook 2.1 (magnitude pruning, masks, fine-tuning) and notebook 1.1 (the distillation
-# loss with temperature `T` and weight `alpha`).
-#
-# By the end you will be able to
-# - explain what a *movement score* is, why it is the product of a weight and its gradient, and how a
-#   straight-through mask lets pruned weights earn their way back;
-# - prune gradually (sparsity rising on a cubic schedule while the model fine-tunes) with either ranking;
-# - read a comparison over several seeds and say where each method wins, and how this miniature compares with
-#   what the movement-pruning paper reports.
-#
 # Every number stated in prose below is checked by an `assert` on what this notebook has just computed.
 
 # %%
@@ -31,7 +26,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from course_lib import data, latency, plots, prune, train
+from course_lib import cache, data, latency, prune, train
+from course_lib.ui import plots
 
 ds = data.load("digits")
 seeds = list(range(SEED, SEED + N_SEEDS))
@@ -90,7 +86,7 @@ assert claims["the pruned weight still receives a score gradient"]
 # one thread, so the sweep runs single-threaded (`latency.threads(1)`).
 
 # %%
-teacher = train.teacher("digits")
+teacher = cache.teacher("digits")
 teacher_logits = train.predict(teacher, ds.X_train)
 kd = train.kd_objective(ds.X_train, ds.y_train, teacher_logits, T=2.0, alpha=0.5)
 bases = {s: prune.trained_mlp(seed=s) for s in seeds}

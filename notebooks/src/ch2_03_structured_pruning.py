@@ -1,19 +1,15 @@
+# %% [header]
+# number = "2.3"
+# title = "Structured pruning: remove whole units, measure the speed-up"
+# syllabus = ["C3"]
+# study_minutes = 25
+# prerequisites = ["ch2_01_magnitude_pruning"]
+# objectives = [
+#     "remove whole hidden units, physically shrink the network and measure the CPU speed-up (none from masking alone)",
+#     "compare with unstructured pruning at equal weights",
+# ]
+
 # %% [markdown]
-# # 2.3 Structured pruning: remove whole units, measure the speed-up
-#
-# **Syllabus:** C3 (structured pruning of whole neurons and its measured CPU speed-up).
-# **Study time:** about 25 minutes. **Running time:** about 30 s on two CPU cores.
-# **Prerequisites:** notebook 2.1 (magnitude pruning, `torch.nn.utils.prune`, why zeros alone do not speed up
-# a dense matrix product).
-#
-# By the end you will be able to
-# - rank the hidden units of an MLP by the norm of their incoming weights and zero the weakest ones with
-#   `prune.ln_structured`;
-# - turn that mask into a genuinely smaller network, with the constant output of each removed unit folded into
-#   the next layer's bias so nothing else changes;
-# - measure, with warm-up and medians, that the smaller network runs faster while the merely masked one does not;
-# - weigh the accuracy that whole-unit pruning costs against unstructured pruning of the same number of weights.
-#
 # Every number stated in prose below is checked by an `assert` on what this notebook has just computed.
 
 # %%
@@ -30,7 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from course_lib import data, latency, models, plots, prune, train
+from course_lib import data, latency, models, prune, train
+from course_lib.ui import plots
 
 ds = data.load("digits")
 seeds = list(range(SEED, SEED + N_SEEDS))

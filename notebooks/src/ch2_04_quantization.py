@@ -1,11 +1,17 @@
+# %% [header]
+# number = "2.4"
+# title = "Quantization: int8 after training, and fewer bits with fake quantization"
+# syllabus = ["C4", "F1"]
+# study_minutes = 40
+# prerequisites = ["ch1_01_soft_targets_and_kd_loss", "ch2_01_magnitude_pruning"]
+# objectives = [
+#     "int8 post-training quantization with torchao (size, accuracy, honest CPU latency)",
+#     "fake quantization from 8 down to 2 bits on a live bit-width slider",
+#     "per-tensor against per-channel scales",
+#     "a short distilled quantization-aware fine-tune",
+# ]
+
 # %% [markdown]
-# # Quantization: int8 after training, and fewer bits with fake quantization
-#
-# **Study time:** 40 minutes. **Running time:** about 40 s on 2 CPU cores (a few seconds more the first time, to
-# train and cache two models).
-# **Prerequisites:** `ch1_01_soft_targets_and_kd_loss` (distillation loss) and `ch2_01_magnitude_pruning`
-# (parametrizations on a layer's weight).
-#
 # **You will learn to**
 # - quantize a trained network's linear layers to int8 after training with torchao (`quantize_`), for weights only
 #   or for weights and activations, and measure size, accuracy and CPU latency honestly;
@@ -29,7 +35,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from course_lib import data, latency, metrics, models, quantize, train
+from course_lib import cache, data, latency, metrics, models, quantize, train
 
 ds = data.load("digits")
 SEEDS = list(range(SEED, SEED + 3))
@@ -62,7 +68,7 @@ def train_wide(m):
                         progress="training the wide model")
 
 
-wide = train.cached_model(dict(kind="wide-mlp", hidden=list(WIDE), epochs=8, lr=1e-3, batch_size=128, seed=SEED),
+wide = cache.cached_model(dict(kind="wide-mlp", hidden=list(WIDE), epochs=8, lr=1e-3, batch_size=128, seed=SEED),
                           build_wide, train_wide, name="wide-mlp-digits")
 int8 = {mode: quantize.int8_ptq(wide, mode=mode) for mode in ("weight_only", "dynamic")}
 for mode, q in int8.items():

@@ -1,10 +1,17 @@
+# %% [header]
+# number = "2.5"
+# title = "Ternary weights and the straight-through estimator"
+# syllabus = ["C5"]
+# study_minutes = 35
+# prerequisites = ["ch1_01_soft_targets_and_kd_loss", "ch2_04_quantization"]
+# objectives = [
+#     "see the zero gradient through ternary rounding",
+#     "write the straight-through estimator as an `autograd.Function`",
+#     "measure its bias against a smoothed gradient",
+#     "see how T and the T² factor scale what passes through",
+# ]
+
 # %% [markdown]
-# # Ternary weights and the straight-through estimator
-#
-# **Study time:** 35 minutes. **Running time:** about 30 s on 2 CPU cores.
-# **Prerequisites:** `ch1_01_soft_targets_and_kd_loss` (the distillation loss, T and the T² factor) and
-# `ch2_04_quantization` (fake quantization).
-#
 # **You will learn to**
 # - see why a network whose weights can only be -a, 0 or +a gets no gradient from autograd at all;
 # - train such a network anyway with a *straight-through estimator* (STE), written as a `torch.autograd.Function`;
@@ -27,10 +34,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from course_lib import data, losses, models, quantize, train
+from course_lib import cache, data, losses, models, quantize, train
 
 ds = data.load("digits")
-teacher = train.teacher("digits")
+teacher = cache.teacher("digits")
 teacher_logits = train.predict(teacher, ds.X_train)
 SEEDS = list(range(SEED, SEED + 3))
 print(ds, f"teacher test accuracy {train.evaluate(teacher, ds.X_test, ds.y_test):.1%}")

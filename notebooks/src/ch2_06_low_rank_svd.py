@@ -1,10 +1,17 @@
+# %% [header]
+# number = "2.6"
+# title = "Low-rank factorization with the SVD"
+# syllabus = ["C6", "F1"]
+# study_minutes = 30
+# prerequisites = ["ch1_01_soft_targets_and_kd_loss"]
+# objectives = [
+#     "factorise a dense layer with `torch.linalg.svd`",
+#     "read the singular value spectrum and the energy kept",
+#     "count parameters and FLOPs r(m+n) against mn",
+#     "accuracy before and after a distilled fine-tune on a live rank slider",
+# ]
+
 # %% [markdown]
-# # Low-rank factorization with the SVD
-#
-# **Study time:** 30 minutes. **Running time:** about 20 s on 2 CPU cores.
-# **Prerequisites:** `ch1_01_soft_targets_and_kd_loss` (distillation at temperature T) and basic linear algebra
-# (matrix rank, the singular value decomposition).
-#
 # **You will learn to**
 # - read a trained layer's singular value spectrum and the "energy" a rank-r approximation keeps;
 # - replace one dense layer by two thin ones with `torch.linalg.svd`, and count what that saves: r(m + n)
@@ -21,10 +28,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from course_lib import data, lowrank, models, train
+from course_lib import cache, data, lowrank, models, train
 
 ds = data.load("digits")
-teacher = train.teacher("digits")  # 64 -> 256 -> 256 -> 10, cached on disk
+teacher = cache.teacher("digits")  # 64 -> 256 -> 256 -> 10, cached on disk
 SEEDS = list(range(SEED, SEED + 3))
 acc_teacher = train.evaluate(teacher, ds.X_test, ds.y_test)
 print(teacher, f"\nteacher test accuracy {acc_teacher:.1%}")

@@ -1,22 +1,16 @@
+# %% [header]
+# number = "2.7"
+# title = "The whole pipeline: prune, distill, factorize, quantize, entropy-code"
+# syllabus = ["C7"]
+# study_minutes = 25
+# prerequisites = ["ch2_01_magnitude_pruning", "ch2_03_structured_pruning", "ch2_04_quantization", "ch2_06_low_rank_svd"]
+# objectives = [
+#     "chain structured pruning, distillation, SVD, unstructured pruning, k-means weight sharing and Huffman coding (Deep Compression in miniature)",
+#     "count the bytes of every encoding honestly after each stage",
+#     "see whether the repair needs the teacher",
+# ]
+
 # %% [markdown]
-# # 2.7 The whole pipeline: prune, distill, factorize, quantize, entropy-code
-#
-# **Syllabus:** C7 (the combined pipeline, with a size and accuracy table after every stage: Deep Compression in
-# miniature).
-# **Study time:** about 25 minutes. **Running time:** about 20-40 s on two CPU cores (plus about 10 s per teacher the
-# very first time, to train and cache the three teachers).
-# **Prerequisites:** notebooks 2.1 and 2.3 (magnitude and structured pruning, CSR storage), 2.4 (quantization) and
-# 2.6 (SVD factorization); notebook 1.1 for the distillation loss.
-#
-# By the end you will be able to
-# - chain the chapter's techniques into one pipeline in which every stage hands a model to the next, and say
-#   which stage buys what: speed, fewer parameters, fewer bits per parameter, or fewer bits per symbol;
-# - count the bytes of each intermediate model for the encoding it would really be stored in (dense float32,
-#   compressed sparse rows with narrow indices, 4-bit codebook indices, Huffman codes) instead of quoting
-#   parameter counts;
-# - use distillation as the repair step after each lossy stage, and see how much it wins back;
-# - explain why pruning before entropy coding makes the entropy coder far more effective.
-#
 # Every number stated in prose below is checked by an `assert` on what this notebook has just computed.
 
 # %%
@@ -34,7 +28,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from course_lib import data, latency, pipeline, plots, prune, train
+from course_lib import cache, data, latency, pipeline, prune, train
+from course_lib.ui import plots
 
 ds = data.load("digits")
 seeds = list(range(SEED, SEED + N_SEEDS))
@@ -63,7 +58,7 @@ claims = {}
 # lucky network. The first teacher is the one the rest of the chapter uses.
 
 # %%
-teachers = {s: train.teacher("digits", seed=s, progress=True) for s in seeds}
+teachers = {s: cache.teacher("digits", seed=s, progress=True) for s in seeds}
 runs = {}
 with latency.threads(1):  # small matrices train fastest on one thread
     for s in tqdm(seeds, desc="pipeline runs"):

@@ -1,20 +1,15 @@
+# %% [header]
+# number = "2.8"
+# title = "Four techniques side by side, and the Pareto front of the whole chapter"
+# syllabus = ["C8"]
+# study_minutes = 25
+# prerequisites = ["ch2_01_magnitude_pruning", "ch2_02_movement_pruning", "ch2_03_structured_pruning", "ch2_04_quantization", "ch2_05_ternary_ste", "ch2_06_low_rank_svd", "ch2_07_compression_pipeline"]
+# objectives = [
+#     "compare pruning, quantization, low-rank factorisation and distillation with numbers measured in the notebook (mechanism, effect on the architecture, strength, weakness, when to use)",
+#     "find and read size / latency / accuracy Pareto fronts of every model in the chapter",
+# ]
+
 # %% [markdown]
-# # 2.8 Four techniques side by side, and the Pareto front of the whole chapter
-#
-# **Syllabus:** C8 (pruning, quantization, low-rank factorization and distillation compared: mechanism, effect on
-# the architecture, strength, weakness, when to use, each backed by this chapter's own numbers; a size / latency /
-# accuracy Pareto plot of every model built so far).
-# **Study time:** about 25 minutes. **Running time:** about 20 s on two CPU cores (the models come from the
-# on-disk cache the earlier notebooks filled; anything missing is trained on the fly, a few seconds each).
-# **Prerequisites:** notebooks 2.1-2.7.
-#
-# By the end you will be able to
-# - state, for each of the four techniques, what it changes in a network (its weights, their precision, its
-#   shapes, or the whole architecture) and what that buys and costs, with a measured number for each;
-# - measure size, latency and accuracy of a collection of models consistently and put them on one chart;
-# - find the Pareto front, the models that no other model beats on every axis at once, and read off which
-#   techniques reach it for which goal.
-#
 # Every number stated in prose below is checked by an `assert` on what this notebook has just computed.
 
 # %%
@@ -32,7 +27,8 @@ import torch
 from IPython.display import Markdown, display
 from tqdm.auto import tqdm
 
-from course_lib import data, latency, lowrank, models, pareto, pipeline, plots, prune, quantize, train
+from course_lib import cache, data, latency, lowrank, models, pareto, pipeline, prune, quantize, train
+from course_lib.ui import plots
 
 ds = data.load("digits")
 seeds = list(range(SEED, SEED + N_SEEDS))
@@ -68,7 +64,7 @@ def add(name, model, size, encoding, family, acc=None, run=None):
 
 # %%
 with latency.threads(1), tqdm(total=7, desc="building the model zoo") as bar:
-    teacher = train.teacher("digits", seed=SEED)
+    teacher = cache.teacher("digits", seed=SEED)
     add("teacher", teacher, pipeline.dense_bytes(teacher), "dense float32", "teacher")
     bar.update()
 

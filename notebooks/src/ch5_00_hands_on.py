@@ -1,19 +1,18 @@
+# %% [header]
+# number = "5.0"
+# title = "Hands-on practices: how the graded exercises work"
+# syllabus = ["F5"]
+# study_minutes = 10
+# prerequisites = ["00_start_here"]
+# objectives = [
+#     "how the exercises, their checks and the one-command grader work",
+#     "where each exercise's concept is taught",
+# ]
+
 # %% [markdown]
-# # Chapter 5 - Hands-on practices: how the graded exercises work
-#
 # Chapter 5 turns the course's key formulas into thirteen small functions for you to write (H1 to H13).
 # Each has a stub that raises `NotImplementedError` with a hint, a check that runs your function on cases
 # chosen to expose the usual mistakes, and a worked solution.
-#
-# **Learning objectives**
-# - know where the exercise and solution notebooks live and how they are made;
-# - run a check, read its verdict, and grade a whole notebook with one command;
-# - find the chapter notebook that teaches the concept behind each exercise.
-#
-# **Prerequisites:** `00_start_here`; Python functions and PyTorch tensors. Each exercise also lists the
-# chapter notebook it builds on.
-#
-# **Study time:** about 10 minutes (plus about 2.5 hours for the three exercise notebooks).
 
 # %% [markdown]
 # ## Where things are

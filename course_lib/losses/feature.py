@@ -1,14 +1,14 @@
-"""Feature- and relation-based distillation losses (hints, RKD), registered in ``losses.LOSSES``.
+"""Feature- and relation-based distillation losses (hints, RKD), in ``FEATURE_LOSSES``.
 
-They keep the registry's signature ``(student, teacher, *, T, ...) -> Tensor``
-but act on features or embeddings instead of logits, so ``T`` is accepted (and
-checked) only to honour that contract; it does not change the value.
+Signature ``(student, teacher) -> Tensor`` on features or embeddings; no temperature.
 
 - ``hint``: FitNets' squared error between the student's regressed feature and
   the teacher's feature (same shape).
 - ``rkd_distance``: Huber loss between the two sets of pairwise distances,
   each divided by its own mean, so embeddings of different widths and scales
   can be compared (Park et al. 2019, RKD-D).
+- ``infonce``: contrastive alignment of embeddings (row i of the student picks row i of
+  the teacher), with its own contrastive temperature ``tau``.
 - ``rkd_angle``: Huber loss between the cosines of the angles every triplet
   of rows forms in the two spaces (RKD-A); O(N^3) memory, so use batches of
   tens of rows.
@@ -18,8 +18,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_positive, check_same_shape
-from .losses import register
+from .._checks import check_logits, check_positive, check_same_shape
+from .registry import register_feature
 
 
 def _check_embeddings(student, teacher, *, min_rows: int):
@@ -48,18 +48,16 @@ def _angle_cosines(emb: torch.Tensor) -> torch.Tensor:
     return torch.bmm(unit, unit.transpose(1, 2))
 
 
-@register("hint")
-def hint_mse(student: torch.Tensor, teacher: torch.Tensor, *, T: float = 1.0) -> torch.Tensor:
-    """Mean squared error between the regressed student feature and the teacher feature (T is ignored)."""
-    check_positive("T", T)
+@register_feature("hint")
+def hint_mse(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """Mean squared error between the regressed student feature and the teacher feature."""
     check_same_shape("student", student, "teacher", teacher)
     return F.mse_loss(student, teacher)
 
 
-@register("rkd_distance")
-def rkd_distance(student: torch.Tensor, teacher: torch.Tensor, *, T: float = 1.0) -> torch.Tensor:
-    """RKD distance loss: Huber loss between mean-normalised pairwise distances (T is ignored)."""
-    check_positive("T", T)
+@register_feature("rkd_distance")
+def rkd_distance(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """RKD distance loss: Huber loss between mean-normalised pairwise distances."""
     _check_embeddings(student, teacher, min_rows=2)
     ds, off = _normalised_distances(student)
     with torch.no_grad():
@@ -67,12 +65,31 @@ def rkd_distance(student: torch.Tensor, teacher: torch.Tensor, *, T: float = 1.0
     return F.smooth_l1_loss(ds[off], dt[off])
 
 
-@register("rkd_angle")
-def rkd_angle(student: torch.Tensor, teacher: torch.Tensor, *, T: float = 1.0) -> torch.Tensor:
-    """RKD angle loss: Huber loss between the cosines of all triplet angles (T is ignored)."""
-    check_positive("T", T)
+@register_feature("rkd_angle")
+def rkd_angle(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """RKD angle loss: Huber loss between the cosines of all triplet angles."""
     _check_embeddings(student, teacher, min_rows=3)
     cs = _angle_cosines(student)
     with torch.no_grad():
         ct = _angle_cosines(teacher)
     return F.smooth_l1_loss(cs.flatten(), ct.flatten())
+
+
+@register_feature("infonce")
+def infonce(student_emb: torch.Tensor, teacher_emb: torch.Tensor, *, tau: float = 0.1) -> torch.Tensor:
+    """InfoNCE between embeddings: row i of the student should pick row i of the teacher.
+
+    Both are L2-normalised; the cosine similarity matrix divided by the
+    contrastive temperature ``tau`` (not the distillation T) is scored with cross-entropy against the diagonal.
+    The loss is at least 0 and at most about log(N) for random embeddings.
+    """
+    tau = check_positive("tau", tau)
+    check_logits("student_emb", student_emb)
+    check_logits("teacher_emb", teacher_emb)
+    check_same_shape("student_emb", student_emb, "teacher_emb", teacher_emb)
+    if student_emb.shape[0] < 2:
+        raise ValueError(f"infonce needs at least 2 rows (one positive, one negative), got {student_emb.shape[0]}")
+    s = F.normalize(student_emb, dim=-1)
+    t = F.normalize(teacher_emb, dim=-1)
+    sim = s @ t.T / tau
+    return F.cross_entropy(sim, torch.arange(len(s), device=s.device))

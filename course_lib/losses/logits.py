@@ -1,4 +1,4 @@
-"""Distillation losses as pure functions, gathered in a small registry.
+"""Losses on logits: softmax at T, hard cross-entropy, Hinton's KD, MSE on logits, and the alpha mix.
 
 Every soft loss has the signature ``(student_logits, teacher_logits, *, T, ...) -> Tensor``
 and returns a scalar. KL divergence is computed with log-probabilities and
@@ -9,30 +9,11 @@ its named terms, so a training loop can log each one.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_logits, check_positive, check_range, check_same_shape
-
-LOSSES: dict[str, Callable] = {}
-
-
-def register(name: str):
-    """Decorator: add a loss function to the registry under ``name``."""
-    def wrap(fn):
-        if name in LOSSES:
-            raise ValueError(f"loss name {name!r} is already registered")
-        LOSSES[name] = fn
-        return fn
-    return wrap
-
-
-def get(name: str) -> Callable:
-    if name not in LOSSES:
-        raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {name!r}")
-    return LOSSES[name]
+from .._checks import check_logits, check_positive, check_range, check_same_shape
+from .registry import get, register
 
 
 def _check_pair(student_logits, teacher_logits):
@@ -98,6 +79,3 @@ def distill_step(student_logits: torch.Tensor, teacher_logits: torch.Tensor, lab
         hard = hard_cross_entropy(student_logits, labels)
     return {"loss": alpha * soft_loss + (1 - alpha) * hard, "soft": soft_loss, "hard": hard}
 
-
-# More losses live in their own modules and register themselves here.
-from . import losses_feature, losses_variants  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Temperature variants and other soft losses, registered in ``losses.LOSSES``.
+"""Temperature variants and adversarial terms, registered in ``losses.LOSSES``.
 
 * ``"kd_adaptive"``: logit standardisation. Each row of logits is z-scored
   (mean 0, standard deviation 1) before the shared temperature, so every
@@ -17,8 +17,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_logits, check_positive, check_range, check_same_shape
-from .losses import register
+from .._checks import check_logits, check_positive, check_range, check_same_shape
+from .registry import register
 
 
 def _check_pair(student_logits, teacher_logits):
@@ -91,26 +91,6 @@ def kd_ttm_decomposition(student_logits: torch.Tensor, teacher_logits: torch.Ten
              -(p_s * torch.log(p_s.clamp_min(1e-30))).sum(-1).mean())
     return {"kd": kd, "ttm": ttm(student_logits, teacher_logits, T=T), "renyi_student": renyi,
             "entropy_teacher": h_q}
-
-
-@register("infonce")
-def infonce(student_emb: torch.Tensor, teacher_emb: torch.Tensor, *, T: float = 0.1) -> torch.Tensor:
-    """InfoNCE between embeddings: row i of the student should pick row i of the teacher.
-
-    Both are L2-normalised; the cosine similarity matrix divided by the
-    temperature ``T`` is scored with cross-entropy against the diagonal.
-    The loss is at least 0 and at most about log(N) for random embeddings.
-    """
-    T = check_positive("T", T)
-    check_logits("student_emb", student_emb)
-    check_logits("teacher_emb", teacher_emb)
-    check_same_shape("student_emb", student_emb, "teacher_emb", teacher_emb)
-    if student_emb.shape[0] < 2:
-        raise ValueError(f"infonce needs at least 2 rows (one positive, one negative), got {student_emb.shape[0]}")
-    s = F.normalize(student_emb, dim=-1)
-    t = F.normalize(teacher_emb, dim=-1)
-    sim = s @ t.T / T
-    return F.cross_entropy(sim, torch.arange(len(s), device=s.device))
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, *, smoothing: float = 0.0) -> torch.Tensor:

@@ -1,0 +1,1 @@
+"""Compression methods, headless: pruning, quantization, low-rank factorisation, byte-exact encodings, Pareto fronts."""

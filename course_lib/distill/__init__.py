@@ -1,0 +1,1 @@
+"""Distillation methods beyond the loss itself, headless: training schemes, hints, gradient statistics."""

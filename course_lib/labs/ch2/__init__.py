@@ -1,0 +1,1 @@
+"""Chapter 2's live experiments (see course_lib/LAYOUT.md for the five names each module exposes)."""

@@ -1,0 +1,1 @@
+"""Beyond accuracy, headless: robustness, calibration, uncertainty, fairness (chapter 3)."""
