@@ -25,8 +25,10 @@ venv: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_start_here.ipynb
 
+# Tests run in parallel, one worker per CPU core (pytest-xdist; each worker and kernel uses one torch thread).
+PYTEST_WORKERS ?= auto
 test: $(STAMP) browser-deps
-	$(VPY) -m pytest tests $(PYTEST_ARGS)
+	$(VPY) -m pytest tests -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(VPY) benchmarks/run.py

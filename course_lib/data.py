@@ -116,6 +116,8 @@ def load(name: str = "digits", *, split_seed: int = 0, val_fraction: float = 0.2
 def labelled_subset(X: torch.Tensor, y: torch.Tensor, fraction: float, *, seed: int = 0):
     """A stratified random subset holding ``fraction`` of the rows (at least one per class)."""
     check_range("fraction", fraction, 0, 1, lo_open=True)
+    if len(X) != len(y):
+        raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)}")
     g = torch.Generator().manual_seed(int(seed))
     keep = []
     for c in torch.unique(y):

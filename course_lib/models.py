@@ -70,11 +70,17 @@ def flops(model: nn.Module, input_shape) -> int:
             hooks.append(m.register_forward_hook(on_linear))
         elif isinstance(m, (nn.Conv1d, nn.Conv2d)):
             hooks.append(m.register_forward_hook(on_conv))
+    if not hooks:
+        raise ValueError(f"model has no Linear or Conv layer to count FLOPs for ({type(model).__name__})")
     try:
         was_training = model.training
         model.eval()
         with torch.no_grad():
-            model(torch.zeros(1, *tuple(input_shape)))
+            try:
+                model(torch.zeros(1, *tuple(int(d) for d in input_shape)))
+            except RuntimeError as e:
+                raise ValueError(f"input_shape {tuple(input_shape)} does not fit the model (give one example's "
+                                 f"shape without the batch dimension): {str(e).splitlines()[0]}") from None
         model.train(was_training)
     finally:
         for h in hooks:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_int_range, check_positive
+from ._checks import check_float_tensor, check_int_range, check_labels, check_positive
 from .losses import distill_step
 from .seeding import fork, generator
 
@@ -91,16 +91,39 @@ def _loop(model, objective, opt, epochs_iter, full, n_samples, batch_size, gen, 
             model.train()
 
 
+def _check_data(X, y, teacher_logits=None):
+    check_float_tensor("X", X)
+    if X.dim() < 2 or len(X) == 0:
+        raise ValueError(f"X must be a non-empty batch of rows (at least 2-D), got shape {tuple(X.shape)}")
+    if y is not None:
+        n_classes = teacher_logits.shape[1] if teacher_logits is not None else int(y.max()) + 1 if len(y) else 1
+        check_labels("y", y, len(X), max(n_classes, 2))
+    if teacher_logits is not None:
+        check_float_tensor("teacher_logits", teacher_logits)
+        if teacher_logits.dim() != 2 or len(teacher_logits) != len(X):
+            raise ValueError(f"teacher_logits must have one row per row of X ({len(X)}), got shape "
+                             f"{tuple(teacher_logits.shape)}")
+
+
 def ce_objective(X: torch.Tensor, y: torch.Tensor) -> Callable:
     """Plain cross-entropy with the hard labels."""
+    _check_data(X, y)
+    y_max = y.max()
+
     def objective(model, idx):
-        return {"loss": F.cross_entropy(model(X[idx]), y[idx])}
+        logits = model(X[idx])
+        if logits.shape[-1] <= int(y_max):
+            raise ValueError(f"y must be in 0..{logits.shape[-1] - 1} (the model has {logits.shape[-1]} outputs), "
+                             f"got a label {int(y_max)}")
+        return {"loss": F.cross_entropy(logits, y[idx])}
     return objective
 
 
 def kd_objective(X: torch.Tensor, y: torch.Tensor | None, teacher_logits: torch.Tensor, *, T: float,
                  alpha: float, soft: str = "kd", **soft_kwargs) -> Callable:
     """Distillation from precomputed teacher logits; returns loss, soft and hard terms."""
+    _check_data(X, y, teacher_logits)
+
     def objective(model, idx):
         return distill_step(model(X[idx]), teacher_logits[idx], None if y is None else y[idx],
                             T=T, alpha=alpha, soft=soft, **soft_kwargs)
@@ -127,4 +150,9 @@ def predict(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
 
 def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     """Top-1 accuracy of ``model`` on (X, y)."""
-    return float((predict(model, X).argmax(-1) == y).float().mean())
+    check_float_tensor("X", X)
+    if len(X) == 0:
+        raise ValueError("X is an empty batch (0 rows); accuracy needs at least 1 row")
+    logits = predict(model, X)
+    check_labels("y", y, len(X), logits.shape[-1])
+    return float((logits.argmax(-1) == y).float().mean())

@@ -23,7 +23,35 @@ _spec = importlib.util.spec_from_file_location("course_offline_guard", GUARD_DIR
 _spec.loader.exec_module(importlib.util.module_from_spec(_spec))
 
 
+def _git_status():
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return set(out.stdout.splitlines()) if out.returncode == 0 else None
+
+
+def _is_controller(config) -> bool:
+    return not hasattr(config, "workerinput")  # pytest-xdist workers carry workerinput
+
+
+def pytest_sessionstart(session):
+    if _is_controller(session.config):
+        session.config._course_git_before = _git_status()
+
+
 def pytest_sessionfinish(session, exitstatus):
+    before = getattr(session.config, "_course_git_before", None)
+    if _is_controller(session.config) and before is not None:
+        after = _git_status() or set()
+        changed = sorted(after - before)
+        if changed:
+            sys.stderr.write("\nTESTS MODIFIED THE CHECKOUT (git status changed during the run; tests must work on "
+                             "copies):\n  " + "\n  ".join(changed[:30]) + "\n")
+            session.exitstatus = 1
     log = Path(os.environ["COURSE_OFFLINE_LOG"])
     if log.exists() and log.read_text().strip():
         lines = log.read_text().strip().splitlines()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_logits, check_positive, check_range, check_same_shape
+from .._checks import check_float_tensor, check_labels, check_logits, check_positive, check_range, check_same_shape
 from .registry import get, register
 
 
@@ -25,6 +25,9 @@ def _check_pair(student_logits, teacher_logits):
 def softmax_t(logits: torch.Tensor, T: float = 1.0) -> torch.Tensor:
     """Softmax at temperature T over the class axis (the last one)."""
     check_positive("T", T)
+    check_float_tensor("logits", logits)
+    if logits.numel() == 0:
+        raise ValueError("logits is empty; at least one row is needed")
     return torch.softmax(logits / T, dim=-1)
 
 
@@ -32,9 +35,7 @@ def softmax_t(logits: torch.Tensor, T: float = 1.0) -> torch.Tensor:
 def hard_cross_entropy(student_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Cross-entropy with the hard labels, at T = 1."""
     check_logits("student_logits", student_logits)
-    if labels.shape != student_logits.shape[:1]:
-        raise ValueError(f"labels must have shape ({student_logits.shape[0]},) to match student_logits, "
-                         f"got {tuple(labels.shape)}")
+    check_labels("labels", labels, student_logits.shape[0], student_logits.shape[1])
     return F.cross_entropy(student_logits, labels)
 
 

@@ -23,10 +23,30 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 
 PROGRESS_AFTER_S = 2.0
+DPI = 100  # the PNG is shown at exactly its pixel size: sharp, never stretched
+
+
+def png_bytes(fig) -> bytes:
+    """Draw ``fig`` with Agg and encode it as a PNG, fast (light compression; redraws must stay cheap)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    buf = io.BytesIO()
+    Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB").save(
+        buf, format="png", compress_level=1)
+    return buf.getvalue()
 
 
 def slider(value, min, max, step, *, description: str | None = None, integer: bool = False, log: bool = False):
-    """A slider that only fires on release (``continuous_update=False``)."""
+    """A slider that only fires on release (``continuous_update=False``).
+
+    ``value`` must lie in [min, max] and ``step`` must be > 0 (for ``log``, min and max are exponents of 10).
+    """
+    from .._checks import check_slider_spec
+
+    check_slider_spec(description or "slider", value, min, max, step, log=log)
     kw = dict(value=value, min=min, max=max, step=step, continuous_update=False,
               style={"description_width": "initial"}, layout=W.Layout(width="420px"))
     if description:
@@ -69,7 +89,8 @@ class Dashboard:
         self.bar = W.FloatProgress(value=0, min=0, max=1, layout=W.Layout(visibility="hidden", width="420px"))
         self.summary = W.HTML("")
         self.summary.add_class("course-summary")
-        self.image = W.Image(format="png")
+        width_px = int(round(figsize[0] * DPI))
+        self.image = W.Image(format="png", layout=W.Layout(width=f"{width_px}px", max_width="100%", height="auto"))
         self.widget = W.VBox([self.title, *self.controls.values(), W.HBox([self.status, self.bar]),
                               self.summary, self.image])
         for w in self.controls.values():
@@ -152,12 +173,10 @@ class Dashboard:
             png = None
             if self.render is not None:
                 # Fixed margins: constrained/tight layout would cost more than the drawing itself.
-                fig = Figure(figsize=self.figsize)
+                fig = Figure(figsize=self.figsize, dpi=DPI)
                 fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.88, wspace=0.3, hspace=0.45)
                 self.render(result, fig)
-                buf = io.BytesIO()
-                fig.savefig(buf, format="png", dpi=72)
-                png = buf.getvalue()
+                png = png_bytes(fig)
             text = self.summary_fn(result) if self.summary_fn else ""
         except Exception as exc:  # shown, kept, and re-raised by wait()/update()
             self.error = exc
