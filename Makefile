@@ -7,17 +7,10 @@ STAMP := $(VENV)/.course-installed
 export JUPYTER_PREFER_ENV_PATH := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lab test bench grade venv exercises browser-deps clean-venv
+.PHONY: lab test bench grade venv exercises browser-deps clean-venv workshop doctor wheelhouse
 
-$(STAMP): requirements.txt pyproject.toml tools/jupyterlab-overrides.json
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version.split()[0])'
-	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --upgrade --quiet pip
-	$(VPY) -m pip install --quiet -r requirements.txt
-	$(VPY) -m pip install --quiet --no-deps --no-build-isolation -e .
-	$(VPY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
-	mkdir -p $(VENV)/share/jupyter/lab/settings
-	cp tools/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+$(STAMP): requirements.txt pyproject.toml tools/jupyterlab-overrides.json tools/install.sh
+	bash tools/install.sh $(PYTHON) $(VENV)
 	@touch $@
 
 venv: $(STAMP)
@@ -29,6 +22,18 @@ lab: $(STAMP)
 PYTEST_WORKERS ?= auto
 test: $(STAMP) browser-deps
 	$(VPY) -m pytest tests -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+# Runs with whatever Python is there, before or after the install, and says what to fix.
+doctor:
+	@if [ -x $(VPY) ]; then $(VPY) tools/doctor.py; else $(PYTHON) -c 'import sys; print("no .venv yet: run make lab (Python", sys.version.split()[0], "found)")'; fi
+
+workshop: $(STAMP)
+	$(VPY) tools/workshop.py $(WORKSHOP_ARGS)
+
+# Every pinned package as wheels in wheelhouse/ (copy it to a USB stick or a share); `make lab` and
+# `make test` then install from it with no network. COURSE_WHEELHOUSE=/path points elsewhere.
+wheelhouse: $(STAMP)
+	bash tools/wheelhouse.sh $(VPY) wheelhouse
 
 bench: $(STAMP)
 	$(VPY) benchmarks/run.py
