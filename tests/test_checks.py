@@ -65,6 +65,10 @@ def test_h1():
     expect("H1", ref("H1", softmax_t=lambda z, T=1.0: torch.softmax(z / T, 1)), "single row")
     expect("H1", ref("H1", softmax_t=lambda z, T=1.0: (z / T).exp() / (z / T).exp().sum(-1, keepdim=True)),
            "overflow")
+    def divides_in_place(z, T=1.0):
+        z /= T
+        return torch.softmax(z, -1)
+    expect("H1", ref("H1", softmax_t=divides_in_place), "in place")
     expect("H1", ref("H1", entropy=lambda p: -(p * torch.log2(p.clamp_min(1e-30))).sum(-1)), "bits")
     expect("H1", ref("H1", entropy=lambda p: -(p * p.log()).sum(-1)), "0 log 0")
     expect("H1", ref("H1", entropy=lambda p: -(p * p.clamp_min(1e-30).log()).sum()), "one value per row")
@@ -101,6 +105,27 @@ def test_h2():
     expect("H2", ref("H2", distillation_loss=_kd(reduction="mean")), "batchmean")
     expect("H2", ref("H2", distillation_loss=_kd(swap=True)), "alpha weighs the wrong term")
     expect("H2", ref("H2", distillation_loss=_kd(hard_T=True)), "student at T=1")
+
+    def soft_ce(s, t, y, *, T, alpha):  # cross-entropy with the soft targets: same gradient as KL, accepted
+        ce = -(torch.softmax(t / T, -1) * torch.log_softmax(s / T, -1)).sum(-1).mean() * T * T
+        return alpha * ce + (1 - alpha) * F.cross_entropy(s, y)
+    accept("H2", ref("H2", distillation_loss=soft_ce))
+
+    def probs_in(s, t, y, *, T, alpha):
+        soft = F.kl_div(torch.softmax(s / T, -1), torch.softmax(t / T, -1), reduction="batchmean") * T * T
+        return alpha * soft + (1 - alpha) * F.cross_entropy(s, y)
+    expect("H2", ref("H2", distillation_loss=probs_in), "LOG-probabilities")
+
+    def one_side(s, t, y, *, T, alpha):
+        soft = F.kl_div(F.log_softmax(s / T, -1), F.log_softmax(t, -1), reduction="batchmean", log_target=True)
+        return alpha * soft * T * T + (1 - alpha) * F.cross_entropy(s, y)
+    expect("H2", ref("H2", distillation_loss=one_side), "student only")
+
+    def log_of_softmax(s, t, y, *, T, alpha):
+        ls, pt = torch.log(torch.softmax(s / T, -1)), torch.softmax(t / T, -1)
+        soft = (pt * (torch.log(pt) - ls)).sum(-1).mean() * T * T
+        return alpha * soft + (1 - alpha) * F.cross_entropy(s, y)
+    expect("H2", ref("H2", distillation_loss=log_of_softmax), "extreme logits")
     expect("H2", ref("H2", distillation_loss=lambda *a, **k: float(_kd()(*a, **k))), "connected to the student")
     ps = lambda s, T: torch.softmax(s / T, -1)  # noqa: E731
     expect("H2", ref("H2", soft_loss_grad=lambda s, t, *, T: (ps(s, T) - ps(t, T)) / len(s)), "factor of T")
@@ -142,8 +167,8 @@ def _rkd(normalise=True, squared=False, loss=F.smooth_l1_loss, diag_in_mean=Fals
 
 def test_h12():
     accept("H12", {"rkd_distance_loss": _rkd(all_entries=True)})  # the RKD authors' averaging, also fine
-    from course_lib.losses import get
-    accept("H12", {"rkd_distance_loss": lambda s, t: get("rkd_distance")(s, t)})
+    from course_lib.losses import rkd_distance
+    accept("H12", {"rkd_distance_loss": lambda s, t: rkd_distance(s, t)})
     expect("H12", {"rkd_distance_loss": _rkd(normalise=False)}, "not normalised")
     expect("H12", {"rkd_distance_loss": _rkd(diag_in_mean=True)}, "pairs i != j")
     expect("H12", {"rkd_distance_loss": _rkd(squared=True)}, "squared distances")
@@ -385,13 +410,28 @@ def test_h9():
     accept("H9", {"bootstrap_ci": _boot()})
     expect("H9", {"bootstrap_ci": _boot(quantiles=lambda lv: (1 - lv, lv))}, "not 1 - level")
     expect("H9", {"bootstrap_ci": _boot(quantiles=lambda lv: (0.025, 0.975))}, "level is ignored")
-    expect("H9", {"bootstrap_ci": _boot(replace=False)}, "WITH replacement")
+    expect("H9", {"bootstrap_ci": _boot(replace=False)}, "WITHOUT replacement")
     expect("H9", {"bootstrap_ci": _boot(normal=True)}, "normal-approximation")
     expect("H9", {"bootstrap_ci": _boot(data_quantiles=True)}, "quantiles of the DATA")
 
     def unseeded(values, statistic=np.mean, *, n_boot=2000, level=0.95, seed=0):
         return _boot()(values, statistic, n_boot=n_boot, level=level, seed=np.random.randint(1 << 30))
     expect("H9", {"bootstrap_ci": unseeded}, "same seed")
+
+    def on_data(values, statistic=np.mean, *, n_boot=2000, level=0.95, seed=0):
+        rng = np.random.default_rng(seed)
+        stats = [statistic(values) for _ in range(n_boot) if rng.integers(0, 2) >= 0]  # the resample is unused
+        return tuple(np.quantile(stats, [(1 - level) / 2, 1 - (1 - level) / 2]))
+    expect("H9", {"bootstrap_ci": on_data}, "computed on the DATA")
+
+    def sorts_in_place(values, statistic=np.mean, **kw):
+        values.sort()
+        return _boot()(values, statistic, **kw)
+    expect("H9", {"bootstrap_ci": sorts_in_place}, "in place")
+
+    def trims(values, statistic=np.mean, **kw):
+        return _boot()(values[values < 1000], statistic, **kw)  # drops "implausible" values
+    expect("H9", {"bootstrap_ci": trims}, "outlier")
 
 
 # ----------------------------------------------------------------------------- H10

@@ -32,7 +32,8 @@ def test_committed_exercises_match_the_generator():
 def test_solutions_store_exactly_the_expected_verdicts():
     for path in SOLUTIONS:
         nb = nbformat.read(path, as_version=4)
-        expected = make_exercises.render(make_exercises.expected_verdicts(nbformat.read(path, as_version=4)))
+        expected = make_exercises.render(make_exercises.expected_verdicts(nbformat.read(path, as_version=4),
+                                                                            path.name))
         assert path.read_text(encoding="utf-8") == expected, f"{path.name}: run tools/make_exercises.py --store-outputs"
         assert nb.cells  # readable
 
@@ -46,7 +47,7 @@ def test_every_exercise_is_checked_exactly_once():
     assert sorted(seen, key=lambda h: int(h[1:])) == ALL_HIDS
 
 
-def test_exercises_hide_solutions_and_keep_verdicts():
+def test_exercises_hide_solutions_and_verdicts():
     for sol_path in SOLUTIONS:
         sol = nbformat.read(sol_path, as_version=4)
         ex = nbformat.read(ROOT / "exercises" / sol_path.name, as_version=4)
@@ -55,16 +56,20 @@ def test_exercises_hide_solutions_and_keep_verdicts():
         sol_checks = [c for c in _code(sol) if make_exercises.is_check_cell(c)]
         ex_checks = [c for c in _code(ex) if make_exercises.is_check_cell(c)]
         assert [c.source for c in ex_checks] == [c.source for c in sol_checks]
-        assert [c.outputs for c in ex_checks] == [c.outputs for c in sol_checks]
-        for c in ex_checks:
+        for c in sol_checks:  # the solution keeps the expected verdict the grader compares with
             hid = make_exercises.CHECK_CALL.findall(c.source)[0]
             assert c.outputs[0]["text"] == f"{hid} {EXERCISES[hid].title}: passed\n"
-            assert c.execution_count is not None  # nbval compares only cells with a count
+            assert c.execution_count is not None
+            assert "from course_lib.grading import check" in c.source  # the checker is imported afresh
+        for c in _code(ex):  # a fresh exercise shows no verdict and no output at all
+            assert c.outputs == [] and c.execution_count is None
+            ast.parse(c.source)  # every generated cell is valid Python
+        assert ex.metadata["course_exercise"] == sol.metadata["course_exercise"]
+        assert ex.metadata["course_exercise"]["id"] == sol_path.stem
         hids = {h for c in ex_checks for h in make_exercises.CHECK_CALL.findall(c.source)}
+        assert set(ex.metadata["course_exercise"]["checks"]) == hids
         for hid in hids:  # every exercise has at least one stub naming it
             assert re.search(rf"raise NotImplementedError\('{hid}: .+'\)", text), f"{sol_path.name}: no stub for {hid}"
-        for c in _code(ex):
-            ast.parse(c.source)  # every generated cell is valid Python
 
 
 def test_strip_solutions_keeps_indentation_and_hint():
@@ -98,5 +103,6 @@ def test_solution_only_cells_are_dropped_and_outputs_cleared():
     ex = make_exercises.make_exercise(nb, "t")
     assert [c.cell_type for c in ex.cells] == ["markdown", "code", "code"]
     assert ex.cells[1].outputs == [] and ex.cells[1].execution_count is None
-    assert ex.cells[2].outputs[0]["text"] == "ok\n" and ex.cells[2].execution_count == 4
+    assert ex.cells[2].outputs == [] and ex.cells[2].execution_count is None  # no verdict before a run
+    assert ex.metadata["course_exercise"]["id"] == "t"
     assert json.loads(nbformat.writes(ex))  # still a valid notebook

@@ -1,140 +1,304 @@
-"""The grader: solutions score full marks, untouched exercises zero with each stub's message,
-and a broken notebook still gets a score and readable messages (never a crash)."""
+"""The grader: what decides a grade comes from the course, never from the learner's file.
+
+Kernel-starting tests are few: one fixture grades a folder of submissions once (two at a time) and
+the tests below read its reports; everything else is tested without a kernel."""
 import ast
+import csv
 import re
 import shutil
 import subprocess
 import sys
+import time
 
 import nbformat
 import pytest
 
 from notebook_runner import ROOT
 
-from course_lib.grade import grade
+from course_lib import grade as G
 from course_lib.grading import EXERCISES
 
-SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+CHECK = "# NBVAL_CHECK_OUTPUT"
 
 
-def _source(path):
-    return "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+def _read(name, folder="exercises"):
+    return nbformat.read(ROOT / folder / name, as_version=4)
 
 
-def _stub_messages(path):
-    """The messages of every `raise NotImplementedError("...")` in the notebook, in order."""
+def _cell(nb, marker):
+    return next(c for c in nb.cells if c.cell_type == "code" and marker in c.source)
+
+
+def _check_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(CHECK)]
+
+
+def _stub_messages(nb):
+    src = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     out = []
-    for node in ast.walk(ast.parse(_source(path))):
+    for node in ast.walk(ast.parse(src)):
         if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
                 and getattr(node.exc.func, "id", "") == "NotImplementedError"):
             out.append((node.lineno, node.exc.args[0].value))
     return [m for _, m in sorted(out)]
 
 
-def _hids(path):
-    return re.findall(r"check\(\"(H\d+)\"", _source(path))
+def _with_stored_verdicts(nb, solution):
+    """What a learner's file looks like after 'run all' with the old exercise notebooks: 'passed' everywhere."""
+    for c, s in zip(_check_cells(nb), _check_cells(solution)):
+        c.outputs, c.execution_count = s.outputs, s.execution_count
+    return nb
 
 
-@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
-def test_solution_notebook_scores_full_marks(path):
-    proc = subprocess.run([sys.executable, "-m", "course_lib.grade", str(path)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=900)
-    lines = proc.stdout.strip().splitlines()
-    n = len(_hids(path))
-    assert n >= 3
-    assert lines[-1] == f"score: {n}/{n}", proc.stdout + proc.stderr
-    assert proc.returncode == 0
-    assert not any(line.startswith("note:") for line in lines), proc.stdout
+# ------------------------------------------------------------------------------------ the submissions
+def _untouched(folder):
+    nb = _with_stored_verdicts(_read("ch5_02_compression_exercises.ipynb"),
+                               _read("ch5_02_compression_exercises.ipynb", "solutions"))
+    nbformat.write(nb, folder / "untouched_saved.ipynb")
 
 
-@pytest.mark.parametrize("path", [ROOT / "exercises" / p.name for p in SOLUTIONS], ids=lambda p: p.name)
-def test_untouched_exercise_scores_zero_with_each_stub_message(path):
-    report = grade(path)
-    hids = _hids(path)
-    assert [i.hid for i in report.items] == hids
-    assert (report.score, report.total) == (0, len(hids))
-    stubs = _stub_messages(path)
-    for item in report.items:
-        first_stub = next(m for m in stubs if m.startswith(f"{item.hid}: "))
-        assert item.message == f"not done yet - {first_stub}", item.line()
-        assert item.line().startswith(f"[fix]  {item.hid} {EXERCISES[item.hid].title}: not done yet - ")
+def _tricks(folder):
+    """A JupyterLab duplicate of ch5_01 with every shortcut of the issue, one per exercise."""
+    nb = _with_stored_verdicts(_read("ch5_01_distillation_exercises.ipynb"),
+                               _read("ch5_01_distillation_exercises.ipynb", "solutions"))
+    # H1: `check` redefined in an earlier cell to print the verdict (the check cell imports it afresh)
+    _cell(nb, "from course_lib.grading import check, passed").source += (
+        "\n\ndef check(hid, ns=None):\n    print('H1 softmax with temperature and entropy: passed')\n")
+    # H2: the grading library's own `check` patched to print "passed" for H2, restored afterwards
+    _cell(nb, "def distillation_loss").source += (
+        "\n\nimport course_lib.grading as _g\n_real = _g.check\n"
+        "def _fake(hid, ns=None, **kw):\n    print('H2 distillation loss: passed')\n_g.check = _fake\n")
+    _cell(nb, "def fit_power_law").source = (
+        "import course_lib.grading as _g\n_g.check = _real\n"  # restored: the library is intact again
+        "from course_lib.grading.distill import _fit_power_law as fit_power_law\n")  # H11: the reference itself
+    _cell(nb, "def rkd_distance_loss").source = (  # H12: a wrapper around the reference
+        "import course_lib.grading.distill as _d\n\ndef rkd_distance_loss(s, t):\n"
+        "    return _d._rkd_distance_loss(s, t)\n")
+    _cell(nb, 'check("H13"').source = (  # H13: check commented out, verdict printed by hand
+        f'{CHECK}\n# check("H13", globals())\nprint("H13 learning-without-forgetting loss: passed")')
+    nbformat.write(nb, folder / "ch5_01_distillation_exercises-Copy1.ipynb")
 
 
-def _edit(nb, marker, new_source):
-    """Replace the code cell containing ``marker`` (a function definition)."""
-    for cell in nb.cells:
-        if cell.cell_type == "code" and marker in cell.source:
-            cell.source = new_source
-            return
-    raise AssertionError(marker)
+def _duplicate_and_dead(folder):
+    """ch5_03 solved, metadata stripped (found by hash), H9's check cell deleted, outputs cleared, a cell
+    that kills the kernel before H10."""
+    nb = _read("ch5_03_reliability_exercises.ipynb", "solutions")
+    nb.metadata.pop("course_exercise")
+    nb.cells = [c for c in nb.cells if 'check("H9"' not in c.source]
+    i = next(i for i, c in enumerate(nb.cells) if 'check("H10"' in c.source)
+    nb.cells.insert(i, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+    for c in nb.cells:
+        if c.cell_type == "code":
+            c.outputs, c.execution_count = [], None  # "Clear all outputs"
+    nbformat.write(nb, folder / "my_reliability.ipynb")
 
 
-def test_broken_learner_notebook_gets_a_score_and_messages(tmp_path):
-    src = ROOT / "exercises" / "ch5_01_distillation_exercises.ipynb"
-    nb = nbformat.read(src, as_version=4)
-    _edit(nb, "def softmax_t", "def softmax_t(logits, T=1.0):\n    while True:\n        pass\n\n"
-                               "def entropy(probs):\n    return probs")
-    _edit(nb, "def fit_power_law", "def fit_power_law(x, y)\n    return 1, 2")  # missing colon
-    _edit(nb, "def rkd_distance_loss", "def rkd_distance_loss(s, t):\n    return 1 / 0")
-    _edit(nb, "def lwf_loss", "import torch.nn.functional as F\n\ndef lwf_loss(new, y, old, rec, *, T=2.0, lam=1.0):\n"
-                              "    kd = F.kl_div(F.log_softmax(old / T, -1), F.softmax(rec / T, -1),\n"
-                              "                  reduction='batchmean') * T * T\n"
-                              "    return F.cross_entropy(new, y) + lam * kd")
-    # a cell that never ends, before the last exercise
-    idx = next(i for i, c in enumerate(nb.cells) if "def lwf_loss" in c.source)
-    nb.cells.insert(idx, nbformat.v4.new_code_cell("while True:\n    pass"))
-    path = tmp_path / src.name
-    nbformat.write(nb, path)
-    report = grade(path, cell_timeout=8, check_timeout=2)
-    by_hid = {i.hid: i for i in report.items}
-    assert (report.score, report.total) == (1, 5), "\n".join(report.lines())
-    assert by_hid["H13"].passed
-    assert "stopped after 2 s" in by_hid["H1"].message
-    assert by_hid["H2"].message.startswith("not done yet - H2:")
-    assert "`fit_power_law` is not defined" in by_hid["H11"].message
-    assert "raised ZeroDivisionError" in by_hid["H12"].message
-    notes = "\n".join(report.notes)
-    assert "SyntaxError" in notes and "stopped after 8 s" in notes, notes
-    assert report.lines()[-1] == "score: 1/5"
+def _broken(folder):
+    nb = _read("ch5_01_distillation_exercises.ipynb")
+    _cell(nb, "def softmax_t").source = ("def softmax_t(logits, T=1.0):\n    while True:\n        pass\n\n"
+                                         "def entropy(probs):\n    return probs")
+    _cell(nb, "def fit_power_law").source = "def fit_power_law(x, y)\n    return 1, 2"  # missing colon
+    _cell(nb, "def rkd_distance_loss").source = "def rkd_distance_loss(s, t):\n    return 1 / 0"
+    _cell(nb, "def lwf_loss").source = (  # a correct answer written differently (soft cross-entropy)
+        "import torch.nn.functional as F\n\ndef lwf_loss(new, y, old, rec, *, T=2.0, lam=1.0):\n"
+        "    p = F.softmax(rec / T, -1)\n    soft_ce = -(p * F.log_softmax(old / T, -1)).sum(-1).mean()\n"
+        "    return F.cross_entropy(new, y) + lam * T * T * soft_ce")
+    i = next(i for i, c in enumerate(nb.cells) if "def lwf_loss" in c.source)
+    nb.cells.insert(i, nbformat.v4.new_code_cell("while True:\n    pass"))
+    nbformat.write(nb, folder / "broken.ipynb")
 
 
-def test_unreadable_and_gutted_notebooks(tmp_path):
-    bad = tmp_path / "ch5_02_compression_exercises.ipynb"
-    bad.write_text("{ this is not json")
-    report = grade(bad)
-    assert (report.score, report.total) == (0, 5)
-    assert "could not read the notebook" in report.notes[0]
-    assert all(i.message == "not graded: the notebook could not be read" for i in report.items)
-
-    gutted = tmp_path / "ch5_03_reliability_exercises.ipynb"
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell("# my notes"), nbformat.v4.new_code_cell("x = 1")]
-    nbformat.write(nb, gutted)
-    proc = subprocess.run([sys.executable, "-m", "course_lib.grade", str(gutted)], capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 1
-    assert proc.stdout.strip().splitlines()[-1] == "score: 0/3", proc.stdout + proc.stderr
-    assert proc.stdout.count("its check cell is missing") == 3
-
-    missing = tmp_path / "nowhere.ipynb"
-    report = grade(missing)
-    assert report.total == 0 and "could not read" in report.notes[0]
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("submissions")
+    shutil.copy(ROOT / "solutions" / "ch5_01_distillation_exercises.ipynb", folder / "solved.ipynb")
+    for make in (_untouched, _tricks, _duplicate_and_dead, _broken):
+        make(folder)
+    (folder / "not_json.ipynb").write_text("{ this is not json")
+    csv_path = folder.parent / f"{folder.name}_grades.csv"
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "course_lib.grade", str(folder), "--csv", str(csv_path),
+                           "--jobs", "2", "--cell-timeout", "25", "--check-timeout", "2"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=1500)
+    seconds = time.perf_counter() - t0
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    feedback = {p.stem: p.read_text() for p in (folder.parent / f"{folder.name}_grades_feedback").glob("*.txt")}
+    with open(csv_path, newline="") as fh:
+        rows = {r["file"]: r for r in csv.DictReader(fh)}
+    return dict(rows=rows, feedback=feedback, stdout=proc.stdout, seconds=seconds)
 
 
-def test_tampered_check_cell_is_not_passed(tmp_path):
-    """Printing 'passed' by hand does not fool nbval: the stored verdict has to come from check()."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("from course_lib.grading import check\nimport numpy as np\n"
-                                          "def fit_power_law(x, y):\n    return 0.0, 1.0"),
-                nbformat.v4.new_code_cell('# NBVAL_CHECK_OUTPUT\ncheck("H11", globals())\nprint("extra")',
-                                          execution_count=2,
-                                          outputs=[nbformat.v4.new_output("stream", name="stdout",
-                                                                          text="H11 fitting T against batch size: "
-                                                                               "passed\n")])]
-    path = tmp_path / "mine.ipynb"
-    nbformat.write(nb, path)
-    report = grade(path)
-    assert (report.score, report.total) == (0, 1)
-    assert report.items[0].message.startswith("exponent 0.0000, expected")
+def _lines(graded, stem):
+    return {m.group(1): m.group(2) for m in re.finditer(r"^\[(?:pass|fix)\]\s+(H\d+) [^:]+: (.*)$",
+                                                          graded["feedback"][stem], re.M)}
+
+
+def test_solution_scores_full_marks(graded):
+    fb = graded["feedback"]["solved"]
+    assert "score: 5/5" in fb and "full marks" in fb and "note:" not in fb, fb
+    assert graded["rows"]["solved.ipynb"]["total"] == "5"
+
+
+def test_untouched_saved_notebook_scores_zero_with_each_stub_message(graded):
+    fb, lines = graded["feedback"]["untouched_saved"], _lines(graded, "untouched_saved")
+    assert "score: 0/5" in fb and "below full marks" in fb, fb
+    stubs = _stub_messages(_read("ch5_02_compression_exercises.ipynb"))
+    for hid, msg in lines.items():
+        assert msg == "not done yet - " + next(m for m in stubs if m.startswith(f"{hid}: ")), msg
+
+
+def test_shortcuts_earn_nothing(graded):
+    fb, lines = graded["feedback"]["ch5_01_distillation_exercises-Copy1"], \
+        _lines(graded, "ch5_01_distillation_exercises-Copy1")
+    assert "score: 0/5" in fb, fb
+    assert lines["H1"].startswith("not done yet - H1:")  # the redefined check never ran
+    assert "did not come from the course's checker" in lines["H2"]  # patched library check
+    assert "course's reference implementation" in lines["H11"]  # the reference passed back
+    assert "runs the course's reference implementation" in lines["H12"]  # wrapped
+    assert lines["H13"].startswith("its check cell was changed")  # commented out, printed by hand
+
+
+def test_found_by_hash_deleted_check_reported_dead_kernel_at_once(graded):
+    fb, lines = graded["feedback"]["my_reliability"], _lines(graded, "my_reliability")
+    assert "(course notebook ch5_03_reliability_exercises)" in fb
+    assert lines["H8"] == "passed"  # cleared outputs do not matter: the course's verdicts are used
+    assert lines["H9"].startswith("its check cell is missing")
+    assert lines["H10"].startswith("not run: the kernel died")
+    assert "killed the kernel" in fb
+    assert "Timeout" not in fb and "stopped after" not in fb
+    assert graded["rows"]["my_reliability.ipynb"]["total"] == "1"
+
+
+def test_broken_notebook_gets_a_score_and_one_line_each(graded):
+    lines, fb = _lines(graded, "broken"), graded["feedback"]["broken"]
+    assert "stopped after 2 s" in lines["H1"]
+    assert lines["H2"].startswith("not done yet - H2:")
+    assert "`fit_power_law` is not defined" in lines["H11"]
+    assert "raised ZeroDivisionError" in lines["H12"]
+    assert lines["H13"] == "passed"  # soft cross-entropy instead of KL: accepted
+    assert "SyntaxError" in fb and "stopped after 25 s" in fb
+    assert "score: 1/5" in fb
+
+
+def test_class_csv_has_one_row_per_learner(graded):
+    rows = graded["rows"]
+    assert set(rows) == {"solved.ipynb", "untouched_saved.ipynb", "ch5_01_distillation_exercises-Copy1.ipynb",
+                         "my_reliability.ipynb", "broken.ipynb", "not_json.ipynb"}
+    head = list(next(iter(rows.values())))
+    assert head[:2] == ["file", "notebook"] and head[-2:] == ["total", "max"]
+    assert [h for h in head if h.startswith("H")] == sorted((h for h in head if h.startswith("H")),
+                                                            key=lambda h: int(h[1:]))
+    assert rows["broken.ipynb"]["H13"] == "1" and rows["broken.ipynb"]["H1"] == "0"
+    assert rows["my_reliability.ipynb"]["H1"] == ""  # not this learner's notebook
+    assert rows["not_json.ipynb"]["total"] == "0" and "could not read" in graded["feedback"]["not_json"]
+    print(f"graded {len(rows)} notebooks in {graded['seconds']:.0f} s")
+
+
+# ------------------------------------------------------------------------------------ without a kernel
+def _course():
+    return G.catalogue()
+
+
+def test_exercise_notebooks_show_no_verdict_and_carry_their_id():
+    for path in sorted((ROOT / "exercises").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        assert all(not c.outputs and c.execution_count is None for c in nb.cells if c.cell_type == "code")
+        meta = nb.metadata["course_exercise"]
+        assert meta["id"] == path.stem and meta["checks"]
+
+
+def test_build_copy_takes_checks_and_verdicts_from_the_course(tmp_path):
+    course = _course()
+    entry = course["ch5_01_distillation_exercises"]
+    nb = _read("ch5_01_distillation_exercises.ipynb")
+    nb.cells[5].outputs = [nbformat.v4.new_output("stream", name="stdout", text="anything\n")]
+    _cell(nb, 'check("H2"').source += "\n"  # an editor's trailing newline is fine
+    _cell(nb, 'check("H11"').source = _cell(nb, 'check("H11"').source.replace("globals()", "dict(globals())")
+    nb.cells = [c for c in nb.cells if 'check("H12"' not in c.source]
+    nb.cells.append(nbformat.v4.new_code_cell("# NBVAL_IGNORE_OUTPUT\nx = 1"))
+    copy, placed, problems, learner = G.build_copy(nb, entry, tmp_path)
+    assert problems == {"H11": "changed", "H12": "missing"}
+    assert sorted(placed) == ["H1", "H13", "H2"]
+    assert "_arm()" in copy.cells[0].source and str(tmp_path) in copy.cells[0].source
+    for hid, n in placed.items():
+        c = copy.cells[n]
+        want = next(k for k in entry.checks if k.hid == hid)
+        assert c.source == want.source and c.outputs[0]["text"] == f"{hid} {EXERCISES[hid].title}: passed\n"
+    for n in learner:
+        assert copy.cells[n].outputs == [] and "NBVAL_" not in copy.cells[n].source.replace("removed NBVAL", "")
+
+
+def test_identified_by_metadata_or_hash_never_by_name():
+    course = _course()
+    nb = _read("ch5_02_compression_exercises.ipynb")
+    assert G.identify(nb, course)[0].id == "ch5_02_compression_exercises"
+    nb.metadata.pop("course_exercise")
+    entry, how = G.identify(nb, course)
+    assert entry.id == "ch5_02_compression_exercises" and how == "check-cell hashes"
+    assert G.identify(nbformat.v4.new_notebook(), course)[0] is None
+
+
+def test_records_need_the_run_secret(tmp_path):
+    import hashlib
+    import hmac
+    key = b"k" * 32
+    log = tmp_path / "log"
+
+    def row(seq, hid, ok, line, k=key):
+        fields = (str(seq), hid, str(ok), line)
+        return "\t".join(fields) + "\t" + hmac.new(k, "\t".join(fields).encode(), hashlib.sha256).hexdigest()
+
+    log.write_text("\n".join([row(1, "H1", 0, "H1 x: not yet"), row(2, "H1", 1, "H1 x: passed"),
+                              row(3, "H2", 1, "H2 y: passed", k=b"guess"), "H3\t1\tH3 z: passed"]))
+    assert G._records(log, key) == {"H1": (True, "H1 x: passed")}
+
+
+def test_armed_checker_signs_refuses_references_and_notices_patches(tmp_path):
+    keyfile, log = tmp_path / "key", tmp_path / "log"
+    keyfile.write_bytes(b"s" * 32)
+    code = (
+        "import course_lib.grading as g, course_lib.grading._core as c\n"
+        "assert c._arm()\n"
+        "import os; assert not os.path.exists(%r) and 'COURSE_GRADE_KEYFILE' not in os.environ\n"
+        "try:\n    g.reference('H11'); raise SystemExit('reference reachable')\nexcept RuntimeError: pass\n"
+        "import numpy as np\n"
+        "def fit(x, y):\n    k, b = np.polyfit(np.log(x), np.log(y), 1)\n    return k, np.exp(b)\n"
+        "g.check('H11', fit_power_law=fit)\n"
+        "from course_lib.grading.distill import _fit_power_law\n"
+        "g.check('H11', fit_power_law=_fit_power_law)\n"
+        "g.check('H11', fit_power_law=lambda x, y: _fit_power_law(x, y))\n"
+        "import course_lib.grading.distill as d; d.call = lambda f, *a, **k: f(*a, **k)\n"
+        "g.check('H11', fit_power_law=fit)\n" % str(keyfile))
+    env = {"COURSE_GRADE_KEYFILE": str(keyfile), "COURSE_GRADE_LOG": str(log), "PYTHONPATH": str(ROOT),
+           "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.splitlines()
+    assert out[0] == "H11 fitting T against batch size: passed"
+    assert "is the course's reference implementation" in out[1]
+    assert "runs the course's reference implementation" in out[2]
+    assert "grading library was modified" in out[3]
+    rows = log.read_text().splitlines()
+    assert [r.split("\t")[2] for r in rows] == ["1", "0", "0", "0"]
+    assert G._records(log, b"s" * 32)["H11"][0] is False
+
+
+def test_csv_ranks_capstone_by_accuracy_within_budget(tmp_path):
+    reps = []
+    for name, acc, size, ok in (("a", 0.90, 900, True), ("b", 0.95, 1200, False), ("c", 0.93, 1000, True)):
+        r = G.Report(name, exercise="capstone")
+        r.extra = dict(capstone=True, accuracy=acc, size_bytes=size, within_budget=ok)
+        reps.append(r)
+    G.write_csv(tmp_path / "g.csv", [tmp_path / f"{n}.ipynb" for n in "abc"], reps)
+    rows = list(csv.DictReader(open(tmp_path / "g.csv")))
+    assert [r["capstone_rank"] for r in rows] == ["2", "", "1"]
+
+
+def test_exit_status_and_messages(tmp_path, capsys):
+    assert G.main([str(tmp_path / "nowhere.ipynb")]) == 2
+    out = capsys.readouterr().out
+    assert "could not read the notebook" in out and "score: 0/0" in out
+    r = G.Report("x", items=[G.Item("H1", "t", True), G.Item("H2", "u", False, "fix it")])
+    assert r.lines()[-2:] == ["score: 1/2", "below full marks (1 of 2): fix the [fix] lines above, save the "
+                                            "notebook, and grade again"]
+    assert "error" not in " ".join(r.lines()).lower()

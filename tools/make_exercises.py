@@ -14,8 +14,13 @@ The solution notebooks are the one source. Inside a code cell, a solution region
 becomes ``raise NotImplementedError("H2: hint for the learner")`` at the same
 indentation. A cell whose first line contains ``SOLUTION ONLY`` (Markdown:
 ``<!-- SOLUTION ONLY -->``, code: ``# SOLUTION ONLY``) is left out of the
-exercises. Check cells (first line ``# NBVAL_CHECK_OUTPUT``) keep their stored
-"passed" verdicts, which is what nbval compares a learner's run against.
+exercises. Check cells (first line ``# NBVAL_CHECK_OUTPUT``) keep their code but
+lose their outputs: a fresh exercise shows no verdict before the learner runs it.
+The expected verdicts stay in ``solutions/``, where the grader reads them.
+
+Both notebooks carry ``metadata.course_exercise = {"id", "kind", "checks"}`` (the
+notebook's id and a hash of every check cell's code), which is how the grader
+recognises a learner's file whatever it is called.
 """
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\s+(?P<hid>H\d+)\s*:?\s*(?P<hint>.*?)\s*$")
 END = re.compile(r"^[ \t]*### END SOLUTION\s*$")
 CHECK_CALL = re.compile(r"""check\(\s*["'](H\d+)["']""")
+META = "course_exercise"
 
 
 class RegionError(ValueError):
@@ -83,16 +89,34 @@ def make_exercise(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode
             continue
         if cell.cell_type == "code":
             cell.source = strip_solutions(cell.source, f"{name} cell {i}")
-            if not is_check_cell(cell):
-                cell.outputs, cell.execution_count = [], None
+            cell.outputs, cell.execution_count = [], None
         cells.append(cell)
     ex.cells = cells
+    ex.metadata[META] = course_metadata(nb, name)
     for i, cell in enumerate(ex.cells):
         cell["id"] = f"cell-{i:02d}"
     return ex
 
 
-def expected_verdicts(nb) -> nbformat.NotebookNode:
+def _hash(source: str) -> str:
+    import hashlib
+    text = "\n".join(line.rstrip() for line in source.strip("\n").splitlines()).strip()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def course_metadata(nb, name: str) -> dict:
+    """{"id", "kind", "checks": {hid: hash of its check cell}} (the kind is kept from the solution)."""
+    stem = Path(name).stem
+    kind = nb.metadata.get(META, {}).get("kind", "exercises")
+    checks = {}
+    for cell in nb.cells:
+        if is_check_cell(cell):
+            for hid in CHECK_CALL.findall(cell.source):
+                checks[hid] = _hash(cell.source)
+    return {"id": stem, "kind": kind, "checks": checks}
+
+
+def expected_verdicts(nb, name: str = "") -> nbformat.NotebookNode:
     """Write each check cell's expected output, '<H-ID> <title>: passed', into a solution notebook."""
     sys.path.insert(0, str(ROOT))
     from course_lib.grading import EXERCISES as REGISTRY
@@ -105,6 +129,8 @@ def expected_verdicts(nb) -> nbformat.NotebookNode:
             text = "".join(f"{h} {REGISTRY[h].title}: passed\n" for h in hids)
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
             cell.execution_count = i + 1
+    if name:
+        nb.metadata[META] = course_metadata(nb, name)
     return nb
 
 
@@ -127,7 +153,7 @@ def main(argv=None) -> int:
     for src in sources:
         nb = nbformat.read(src, as_version=4)
         if args.store_outputs:
-            text = render(expected_verdicts(nb))
+            text = render(expected_verdicts(nb, src.name))
             if src.read_text(encoding="utf-8") != text:
                 src.write_text(text, encoding="utf-8")
                 print(f"stored verdicts in {src.relative_to(ROOT)}")

@@ -10,9 +10,12 @@ missing function, an endless loop) into one deterministic line of text.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import io
 import os
 import signal
+import sys
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -22,6 +25,12 @@ import numpy as np
 import torch
 
 DEFAULT_TIMEOUT = 30.0  # seconds a single check may run; COURSE_CHECK_TIMEOUT overrides
+KEYFILE_ENV = "COURSE_GRADE_KEYFILE"  # the grader's per-run secret, read (and deleted) by _arm()
+LOG_ENV = "COURSE_GRADE_LOG"          # where check() appends its (signed, when armed) verdict records
+_SELF = os.path.abspath(__file__)
+_HERE = os.path.dirname(_SELF)
+_setprofile = sys.setprofile           # bound now: a notebook that replaces sys.setprofile cannot blind us
+_compare_digest = hmac.compare_digest
 
 
 class Mistake(Exception):
@@ -34,6 +43,10 @@ class LearnerError(Exception):
     def __init__(self, name: str, exc: BaseException):
         super().__init__(name, exc)
         self.name, self.exc = name, exc
+
+
+class ReferenceUsed(Exception):
+    """The learner's function ran the course's own reference code (passed back or wrapped)."""
 
 
 class _Timeout(BaseException):
@@ -51,6 +64,7 @@ class Exercise:
 
 EXERCISES: dict[str, Exercise] = {}
 _RESULTS: dict[str, bool] = {}
+_STATE = {"armed": False, "strict": False}
 
 
 def register(hid: str, title: str, names, reference: dict):
@@ -70,19 +84,54 @@ def _exercise(hid: str) -> Exercise:
 
 
 def reference(hid: str) -> dict:
-    """The reference implementation of exercise ``hid``: ``{name: callable}``."""
+    """The reference implementation of exercise ``hid``: ``{name: callable}`` (not available while grading)."""
+    if _STATE["armed"]:
+        raise RuntimeError("the reference implementations are not available while a notebook is being graded")
     return dict(_exercise(hid).reference)
+
+
+_PROVIDED: set = set()  # code objects of grading-side callables a check hands to the learner on purpose
+
+
+def provide(fn):
+    """Mark a callable defined in the grading package that a check passes to the learner's function
+    (a model's forward, a loss to differentiate): calling it is not 'using the reference'."""
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        _PROVIDED.add(code)
+    return fn
+
+
+def _grading_code(code) -> bool:
+    """Code of a check module (where the references live); _core's own helpers (the alarm handler) are not."""
+    path = os.path.abspath(code.co_filename)
+    return code not in _PROVIDED and os.path.dirname(path) == _HERE and path != _SELF
 
 
 def call(fn: Callable, *args, **kwargs):
     """Call a learner's function with its printing silenced; wrap its exceptions in LearnerError."""
     name = getattr(fn, "__name__", "your function")
     sink = io.StringIO()
+    strict = _STATE["strict"]
+    seen = []
+
+    def watch(frame, event, arg):
+        if event == "call" and not seen and _grading_code(frame.f_code):
+            seen.append(frame.f_code.co_name)
+
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return fn(*args, **kwargs)
-    except (_Timeout, KeyboardInterrupt):
+            if strict:
+                _setprofile(watch)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if strict:
+                    _setprofile(None)
+                    if seen:
+                        raise ReferenceUsed(seen[0])
+    except (_Timeout, KeyboardInterrupt, ReferenceUsed):
         raise
     except Exception as exc:  # noqa: BLE001 - anything the learner's code does wrong
         raise LearnerError(name, exc) from None
@@ -125,12 +174,25 @@ def _one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def verdict(hid: str, namespace: dict | None = None, *, timeout: float | None = None, **funcs) -> tuple[bool, str]:
+def _is_reference(fn) -> bool:
+    code = getattr(fn, "__code__", None) or getattr(getattr(fn, "__call__", None), "__code__", None)
+    if code is not None and _grading_code(code):
+        return True
+    if isinstance(fn, type) and any(os.path.dirname(os.path.abspath(getattr(sys.modules.get(c.__module__), "__file__",
+                                                                            "") or "")) == _HERE
+                                    for c in fn.__mro__ if c.__module__ not in ("builtins",)):
+        return True
+    return False
+
+
+def verdict(hid: str, namespace: dict | None = None, *, timeout: float | None = None, strict: bool | None = None,
+            **funcs) -> tuple[bool, str]:
     """Run the check of ``hid`` on the learner's functions; return ``(ok, line)``.
 
     The functions are looked up by name in ``namespace`` (a notebook passes
     ``globals()``) or given as keyword arguments. Never raises for anything
-    the learner's code does.
+    the learner's code does. ``strict`` (on by default while a notebook is
+    graded) refuses functions that are, or run, the course's reference code.
     """
     ex = _exercise(hid)
     head = f"{ex.hid} {ex.title}"
@@ -143,13 +205,24 @@ def verdict(hid: str, namespace: dict | None = None, *, timeout: float | None = 
         if not callable(fn):
             return False, f"{head}: `{name}` should be a function, got {type(fn).__name__}"
         found[name] = fn
+    strict = _STATE["armed"] if strict is None else bool(strict)
+    if strict:
+        for name, fn in found.items():
+            if _is_reference(fn):
+                return False, (f"{head}: `{name}` is the course's reference implementation, not yours - write the "
+                               f"function yourself (no credit)")
     if timeout is None:
         timeout = float(os.environ.get("COURSE_CHECK_TIMEOUT", DEFAULT_TIMEOUT))
+    before = _STATE["strict"]
+    _STATE["strict"] = strict
     try:
         with _rng_preserved(), _time_limit(timeout):
             ex.check_fn(found)
     except Mistake as m:
         return False, f"{head}: {_one_line(m)}"
+    except ReferenceUsed:
+        return False, (f"{head}: your function runs the course's reference implementation from the grading "
+                       f"library - write it yourself (no credit)")
     except LearnerError as e:
         if isinstance(e.exc, NotImplementedError):
             return False, f"{head}: not done yet - {_one_line(e.exc) or 'the stub still raises NotImplementedError'}"
@@ -161,24 +234,85 @@ def verdict(hid: str, namespace: dict | None = None, *, timeout: float | None = 
     except Exception as exc:  # a learner's object broke the check itself (wrong return type...)
         return False, (f"{head}: your result could not be checked ({type(exc).__name__}: "
                        f"{_one_line(exc, 200)}) - look at what your function returns")
+    finally:
+        _STATE["strict"] = before
     return True, f"{head}: passed"
 
 
 def check(hid: str, namespace: dict | None = None, *, timeout: float | None = None, **funcs) -> None:
-    """Print the verdict line of exercise ``hid`` (the line nbval compares) and remember it for :func:`passed`.
+    """Print the verdict line of exercise ``hid`` and remember it for :func:`passed`.
 
-    Returns nothing, so that a notebook cell shows only the printed line.
+    Returns nothing, so that a notebook cell shows only the printed line. While
+    the grader runs the notebook (after :func:`_arm`), the verdict is also
+    appended to the grader's log with a signature the notebook's code cannot
+    compute, so a printed "passed" that did not come from here earns nothing.
     """
+    armed = _STATE.get("check")
+    if armed is not None:
+        armed(hid, namespace, timeout, funcs)
+        return
     ok, line = verdict(hid, namespace, timeout=timeout, **funcs)
     _RESULTS[hid] = ok
     print(line)
-    log = os.environ.get("COURSE_GRADE_LOG")
-    if log:
-        try:
-            with open(log, "a", encoding="utf-8") as f:
-                f.write(f"{hid}\t{int(ok)}\t{line}\n")
-        except OSError:
-            pass
+
+
+def record_digest(key: bytes, fields) -> str:
+    """The signature of one verdict record (the grader recomputes it)."""
+    return hmac.new(key, "\t".join(map(str, fields)).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _arm() -> bool:
+    """Called by the grader's first cell, before any learner code runs: read and delete the per-run key,
+    freeze the registry, and make :func:`check` sign its records. Returns whether a key was found."""
+    if _STATE["armed"]:
+        return False
+    path = os.environ.pop(KEYFILE_ENV, None)
+    if not path:
+        return False
+    try:
+        with open(path, "rb") as fh:
+            key = fh.read()
+        os.remove(path)
+    except OSError:
+        return False
+    log_path = os.environ.pop(LOG_ENV, None)
+    modules = [m for name, m in sorted(sys.modules.items())
+               if name.startswith("course_lib.grading") and m is not None]
+    frozen_vars = [(m, dict(vars(m))) for m in modules]
+    frozen_ex = {h: (e, e.check_fn, e.names, e.title) for h, e in EXERCISES.items()}
+    genuine_verdict, results, state, digest = verdict, _RESULTS, _STATE, record_digest
+    counter = [0]
+
+    def intact() -> bool:
+        if any(vars(m).get(k, _MISSING) is not v for m, snap in frozen_vars for k, v in snap.items()):
+            return False
+        return all(EXERCISES.get(h) is e and e.check_fn is fn and e.names == names and e.title == title
+                   for h, (e, fn, names, title) in frozen_ex.items())
+
+    def armed_check(hid, namespace, timeout, funcs):
+        if not intact():
+            ex = frozen_ex.get(hid)
+            ok, line = False, (f"{hid} {ex[3] if ex else 'exercise'}: the grading library was modified in this "
+                               f"kernel (a name in course_lib.grading was replaced) - no credit")
+        else:
+            ok, line = genuine_verdict(hid, namespace, timeout=timeout, strict=True, **funcs)
+        results[hid] = ok
+        print(line)
+        counter[0] += 1
+        fields = (counter[0], hid, int(ok), line)
+        if log_path:
+            try:
+                with open(log_path, "a", encoding="utf-8") as fh:
+                    fh.write("\t".join(map(str, fields)) + "\t" + digest(key, fields) + "\n")
+            except OSError:
+                pass
+
+    state["armed"] = True
+    state["check"] = armed_check
+    return True
+
+
+_MISSING = object()
 
 
 def passed(hid: str) -> bool:

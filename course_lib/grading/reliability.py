@@ -129,6 +129,11 @@ def check_h9(f):
             raise Mistake(f"bootstrap_ci should return two numbers (low, high), got {out!r:.80}") from None
         return low, high
 
+    kept = data.copy()
+    out = call(fn, kept, np.median, n_boot=200, level=0.9, seed=1)
+    if not np.array_equal(kept, data):
+        raise Mistake("bootstrap_ci changed the data it was given (sorted or shuffled it in place): resample "
+                      "through indices, values[rng.integers(0, n, n)], and leave values as they are")
     first = learner(np.mean, 0.95, seed=3, n_boot=300)
     if learner(np.mean, 0.95, seed=3, n_boot=300) != first:
         raise Mistake("two calls with the same seed gave different intervals: draw every resample from "
@@ -149,8 +154,13 @@ def check_h9(f):
         if low > high:
             raise Mistake("low > high: the quantiles are swapped, low uses (1 - level) / 2 and high 1 - (1 - level) / 2")
         if high - low < 1e-9:
+            if abs(low - statistic(data)) <= 1e-9 * max(1.0, abs(low)):
+                raise Mistake("every resample gave statistic(data) itself: either the statistic is computed on the "
+                              "DATA instead of on each resample, or you sample WITHOUT replacement (a permutation "
+                              "has the same mean and median); draw idx = rng.integers(0, n, n) and use "
+                              "statistic(values[idx])")
             raise Mistake("the interval has zero width: resample WITH replacement (n draws from the data, repeats "
-                          "allowed); a permutation of the data always has the same statistic")
+                          "allowed) and compute the statistic on every resample")
         other = ref_stats[np.mean] if statistic is np.median else ref_stats[np.median]
         se = stats.std()
         z = {0.95: 1.959964, 0.8: 1.281552, 0.9: 1.644854}[level]
@@ -177,6 +187,19 @@ def check_h9(f):
                 raise Mistake(msg)
         raise Mistake(f"the {level:.0%} percentile interval for {statistic.__name__} should be about "
                       f"({want[0]:.3f}, {want[1]:.3f}), got ({low:.3f}, {high:.3f})")
+    # One enormous outlier at the end of the data: the percentile interval of the median barely moves, and the
+    # interval of the mean must stretch towards it (no trimming, no clipping of the data).
+    spiked = np.append(np.sort(data), 1e6)
+    out = call(fn, spiked.copy(), np.median, n_boot=4000, level=0.9, seed=5)
+    low, high = (float(v) for v in out)
+    if not (np.isfinite(low) and np.isfinite(high)) or high > 100:
+        raise Mistake("one huge outlier (1e6) at the end of the data moved the median's interval to "
+                      f"({low:.3g}, {high:.3g}): apply `statistic` to each resample (the median resists outliers)")
+    out = call(fn, spiked.copy(), np.mean, n_boot=4000, level=0.9, seed=5)
+    high = float(list(out)[1])
+    if high < 1e4:
+        raise Mistake("with an outlier of 1e6 in 26 values the mean's interval must reach far up (resamples that "
+                      "contain it have a huge mean): do not trim, clip or drop values")
 
 
 # ------------------------------------------------------------------------------ H10

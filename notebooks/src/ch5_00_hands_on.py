@@ -10,7 +10,7 @@
 # ]
 
 # %% [markdown]
-# Chapter 5 turns the course's key formulas into thirteen small functions for you to write (H1 to H13).
+# Chapter 5 turns the course's key formulas into small functions for you to write (H1, H2, ...).
 # Each has a stub that raises `NotImplementedError` with a hint, a check that runs your function on cases
 # chosen to expose the usual mistakes, and a worked solution.
 
@@ -35,19 +35,20 @@
 #
 # ```python
 # # NBVAL_CHECK_OUTPUT
+# from course_lib.grading import check  # imported afresh: the checker, not a copy
 # check("H2", globals())
 # ```
 #
-# It finds your function(s) by name, runs them on its cases and prints exactly one line: either
+# (It imports `check` afresh, so a `check` of your own defined earlier cannot stand in for it.) It finds
+# your function(s) by name, runs them on its cases and prints exactly one line: either
 # `H2 distillation loss: passed` or the same prefix followed by what to fix, for example that the T² factor
 # is missing or that the KL divergence is taken the wrong way round. A check compares *behaviour* (values,
 # gradients, invariances), never your code, so any correct implementation passes. It never raises: an
 # exception in your code, a missing function or an endless loop (stopped after 30 s) becomes a message, and
 # the cells after it still run. Your own `print` calls inside the function are hidden from the verdict.
 #
-# In the exercise notebooks each check cell already shows `... : passed` before you run anything: that
-# stored line is the verdict to aim for, the reference nbval compares your run with. Running the cell
-# replaces it with your own verdict.
+# A fresh exercise notebook shows no verdict under its check cells: only your own run does. The verdict
+# to aim for is `... : passed`.
 #
 # ## Grading yourself
 #
@@ -56,10 +57,27 @@
 # # or: .venv/bin/python -m course_lib.grade exercises/ch5_01_distillation_exercises.ipynb
 # ```
 #
-# The grader runs the notebook top to bottom in a fresh kernel through **nbval**, which compares each check
-# cell's output with the stored verdict `... : passed`. It prints one line per exercise, `[pass]` or `[fix]`
-# with the check's message, notes for any other cell that failed (a syntax error, say), and a last line
-# `score: X/Y`. It exits with status 0 only when every exercise passes.
+# **Save first** (Ctrl+S): the grader reads the saved file, and JupyterLab autosaves only every two
+# minutes; the grader prints when the file was last saved. Nothing in your file decides the grade except
+# your code:
+#
+# - the grader recognises the notebook by its metadata (or by its check cells), not by its file name, so a
+#   renamed copy (`...-Copy1.ipynb`) is graded as the exercise it came from;
+# - it drops every output stored in your file and uses the course's own copy of each check cell and of its
+#   expected verdict; a check cell that you changed or deleted is named in the report and earns nothing;
+# - it runs the notebook top to bottom in a fresh kernel through **nbval**, which compares each check
+#   cell's output with the expected verdict; the point counts only if the verdict also came from the
+#   course's checker (each run has a secret your code cannot see; a `check` replaced or patched, a verdict
+#   printed by hand, or the course's reference functions passed back in earn nothing).
+#
+# It prints one line per exercise, `[pass]` or `[fix]` with the check's message, notes for any other cell
+# that failed (a syntax error, an endless loop, a cell that killed the kernel), `score: X/Y`, and says
+# plainly whether that is full marks. A score below full marks is a result, not a crash: the exit status is
+# 0 (add `--strict` for status 1 below full marks, e.g. in CI).
+#
+# An instructor grades a whole class with
+# `python -m course_lib.grade SUBMISSIONS_DIR --csv grades.csv`: one row per learner's file, one column
+# per exercise and a total, and one feedback file per learner in `grades_feedback/`.
 
 # %% [markdown]
 # ## The exercises and where each concept is taught
@@ -73,16 +91,16 @@
 # | H5 | `quantize_symmetric`, `dequantize`, `quantization_error` | `ch2_04` quantization (C4) |
 # | H6 | `TernarySTE` (forward and backward) | `ch2_05` ternary weights and the STE (C5) |
 # | H7 | `low_rank_linear`, `low_rank_flops` | `ch2_06` low-rank factorisation (C6) |
-# | H8 | `expected_calibration_error` | chapter 3, B3 calibration - **not written yet** |
-# | H9 | `bootstrap_ci` | chapter 3, B2 uncertainty - **not written yet** |
-# | H10 | `fgsm` | chapter 3, B1 adversarial robustness - **not written yet** |
+# | H8 | `expected_calibration_error` | `ch3_03_calibration` (B3) |
+# | H9 | `bootstrap_ci` | `ch3_02_uncertainty` (B2) |
+# | H10 | `fgsm` | `ch3_01_adversarial_robustness` (B1) |
 # | H11 | `fit_power_law` | `ch1_10` batch size and temperature (D11) |
 # | H12 | `rkd_distance_loss` | `ch1_05` relation-based distillation (D6) |
-# | H13 | `lwf_loss` | chapter 4, A10 continual learning; builds on H2 |
+# | H13 | `lwf_loss` | `ch4_10_continual_learning` (A10); builds on H2 |
 #
 # Chapter 1 notebooks are `notebooks/ch1_01_*` to `ch1_11_*` (D1, D2 in the first, then D3 to D12 one per
-# notebook); chapter 2 notebooks are `ch2_01_*` to `ch2_08_*` (C1 to C8). Chapter 3 is not written yet, so
-# H8 to H10 explain their concept in the exercise itself.
+# notebook); chapter 2 notebooks are `ch2_01_*` to `ch2_08_*` (C1 to C8); chapter 3 teaches robustness (B1),
+# uncertainty (B2) and calibration (B3).
 
 # %%
 # parameters
@@ -102,7 +120,8 @@ from course_lib import grading
 # ## The checks accept correct code...
 #
 # The grading library keeps a reference implementation of every exercise. Run every check on it: all
-# thirteen must pass (the test suite also feeds each check alternative correct implementations).
+# must pass (the test suite also feeds each check alternative correct implementations). While a notebook
+# is being graded these references are out of reach: passing one back earns nothing.
 
 # %%
 lines, seconds = [], {}
@@ -112,8 +131,8 @@ for hid in sorted(grading.EXERCISES, key=lambda h: int(h[1:])):
     seconds[hid] = time.perf_counter() - t0
     lines.append(line)
     print(line)
-assert all(line.endswith(": passed") for line in lines) and len(lines) == 13
-print(f"all 13 checks took {sum(seconds.values()):.1f} s in total")
+assert all(line.endswith(": passed") for line in lines) and len(lines) == len(grading.EXERCISES)
+print(f"all {len(lines)} checks took {sum(seconds.values()):.1f} s in total")
 
 # %% [markdown]
 # ## ... and name the mistake in wrong code
@@ -169,7 +188,7 @@ assert not ok and line.endswith("not done yet - H11: fit a straight line to (log
 # %% [markdown]
 # ## What we measured
 #
-# - All 13 checks accept the reference implementations (asserted; the printed total gives their run time,
+# - Every check accepts its reference implementation (asserted; the printed total gives their run time,
 #   a few seconds on a laptop CPU).
 # - The H2 check names both classic mistakes: a missing T² factor and a KL divergence taken the wrong way
 #   round (asserted).
