@@ -7,7 +7,7 @@ STAMP := $(VENV)/.course-installed
 export JUPYTER_PREFER_ENV_PATH := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lab test bench grade venv exercises browser-deps clean-venv workshop doctor wheelhouse
+.PHONY: lab test bench grade venv exercises browser-deps clean-venv workshop doctor wheelhouse screenshots
 
 $(STAMP): requirements.txt pyproject.toml tools/jupyterlab-overrides.json tools/install.sh
 	bash tools/install.sh $(PYTHON) $(VENV)
@@ -34,6 +34,10 @@ workshop: $(STAMP)
 # `make test` then install from it with no network. COURSE_WHEELHOUSE=/path points elsewhere.
 wheelhouse: $(STAMP)
 	bash tools/wheelhouse.sh $(VPY) wheelhouse
+
+# Runs notebooks in JupyterLab in Chromium and saves a PNG of every output under build/screenshots/.
+screenshots: $(STAMP) browser-deps
+	$(VPY) tools/screenshots.py $(NB)
 
 bench: $(STAMP)
 	$(VPY) benchmarks/run.py
