@@ -47,6 +47,8 @@ from pathlib import Path
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 CHECK_CALL = re.compile(r"""check\(\s*["'](H\d+)["']""")
+SUBMIT_CALL = re.compile(r"\bsubmit\(")
+CAPSTONE = "CAP"
 ANY_MARKER = re.compile(r"^(\s*#\s*)(NBVAL_\w+)", re.MULTILINE)
 ANSI = re.compile(r"(?:\x1b|#x1B)\[[0-9;]*[A-Za-z]")  # junit writes ESC as "#x1B"
 ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|SyntaxError|IndentationError)\b.*")
@@ -130,14 +132,21 @@ def catalogue(solutions: Path = SOLUTIONS) -> dict:
         checks = []
         for cell in nb.cells:
             if cell.cell_type == "code" and cell.source.lstrip().startswith(CHECK_MARK):
-                hids = CHECK_CALL.findall(cell.source)
+                hids = _mentions(cell.source)
                 text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
                 title = text.split(":", 1)[0].split(" ", 1)[1] if " " in text.split(":", 1)[0] else "exercise"
+                if hids == [CAPSTONE]:
+                    title = "capstone: the compressed teacher within the byte budget"
                 for hid in hids:
                     checks.append(CourseCheck(hid, cell.source, [dict(o) for o in cell.outputs], title))
         out[meta.get("id", path.stem)] = CourseNotebook(meta.get("id", path.stem), checks,
                                                         meta.get("kind", "exercises"))
     return out
+
+
+def _mentions(src: str) -> list:
+    """The exercises a cell checks: check("H<n>", ...) calls, or the capstone's submit(...)."""
+    return CHECK_CALL.findall(src) or ([CAPSTONE] if SUBMIT_CALL.search(src) else [])
 
 
 def identify(nb, course: dict) -> tuple[CourseNotebook | None, str]:
@@ -147,6 +156,7 @@ def identify(nb, course: dict) -> tuple[CourseNotebook | None, str]:
         return course[meta["id"]], "metadata"
     hashes = {source_hash(_src(c)) for c in nb.get("cells", []) if c.get("cell_type") == "code"}
     calls = {h for c in nb.get("cells", []) if c.get("cell_type") == "code" for h in CHECK_CALL.findall(_src(c))}
+    calls.discard(CAPSTONE)
     best, score = None, 0
     for entry in course.values():
         s = 2 * sum(source_hash(c.source) in hashes for c in entry.checks) + len(set(entry.hids) & calls)
@@ -311,7 +321,7 @@ def build_copy(nb, entry: CourseNotebook, cwd: Path):
             for h in hids:
                 placed[h] = code_no
         else:
-            for h in CHECK_CALL.findall(src):
+            for h in _mentions(src):
                 if h in entry.hids and h not in placed:
                     problems.setdefault(h, "changed")
             # learner code runs, but nothing in it is compared
@@ -352,10 +362,6 @@ def grade(path, *, cell_timeout: float = 120, check_timeout: float = 30, total_t
                             "none of the course's check cells): nothing to grade")
         return report
     report.exercise = entry.id
-    if entry.kind == "capstone":
-        from . import capstone_grade
-        return capstone_grade.grade_capstone(path, nb, entry, report, cell_timeout=cell_timeout,
-                                             total_timeout=total_timeout)
     copy, placed, problems, learner_cells = build_copy(nb, entry, path.parent)
     titles = {c.hid: c.title for c in entry.checks}
     key = secrets.token_bytes(32)
@@ -366,13 +372,16 @@ def grade(path, *, cell_timeout: float = 120, check_timeout: float = 30, total_t
         fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(key)
+        submission = tmp / "capstone.pt"
         env = dict(os.environ, COURSE_GRADE_LOG=str(log), COURSE_GRADE_KEYFILE=str(keyfile),
-                   COURSE_CHECK_TIMEOUT=str(check_timeout))
+                   COURSE_CHECK_TIMEOUT=str(check_timeout), COURSE_CAPSTONE_OUT=str(submission))
         env.setdefault("MPLBACKEND", "Agg")
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
                                                            if p])
         results, problem = _run_nbval(graded, junit, env, cell_timeout=cell_timeout, total_timeout=total_timeout)
         records = _records(log, key)
+        if entry.kind == "capstone":
+            records[CAPSTONE] = _capstone(submission, nb, report)
     if problem:
         report.notes.append(problem)
     arm = results.get(0, ("not run", ""))
@@ -406,7 +415,13 @@ def grade(path, *, cell_timeout: float = 120, check_timeout: float = 30, total_t
         outcome, text = results.get(n, ("not run", ""))
         ok_signed, line = records.get(hid, (None, ""))
         verdict_msg = line.split(": ", 1)[1] if ": " in line else ""
-        if outcome == "passed" and ok_signed:
+        if hid == CAPSTONE:
+            item.passed = bool(outcome == "passed" and ok_signed)
+            item.message = verdict_msg if outcome == "passed" or ok_signed is not None else \
+                f"the submit cell {_explain(text)}"
+            if item.passed:
+                item.title = f"{item.title} ({verdict_msg})"
+        elif outcome == "passed" and ok_signed:
             item.passed = True
         elif ok_signed is False and verdict_msg:
             item.message = verdict_msg
@@ -420,6 +435,30 @@ def grade(path, *, cell_timeout: float = 120, check_timeout: float = 30, total_t
         else:
             item.message = f"the check cell {_explain(text)}"
     return report
+
+
+def _capstone(submission: Path, nb, report: Report) -> tuple[bool, str]:
+    """Measure the submitted model here, in the grader's process: (within the budget, message)."""
+    from .grading import capstone
+
+    report.extra["capstone"] = True
+    learner_code = "\n".join(_src(c) for c in nb.get("cells", []) if c.get("cell_type") == "code"
+                             and not SUBMIT_CALL.search(_src(c)))
+    touched = [name for name in capstone.FORBIDDEN if name in learner_code]
+    if not submission.exists():
+        return False, f"{CAPSTONE} x: no model was submitted (the submit cell did not run or refused the model)"
+    try:
+        m = capstone.measure(capstone.load_submission(submission))
+    except Exception as exc:  # noqa: BLE001 - a malformed or hostile file
+        return False, f"{CAPSTONE} x: the submitted model could not be measured ({' '.join(str(exc).split())[:150]})"
+    report.extra.update(size_bytes=m["size_bytes"], accuracy=m["accuracy"], within_budget=m["within_budget"])
+    if touched:
+        report.extra["within_budget"] = False
+        return False, (f"{CAPSTONE} x: {capstone.accuracy_text(m)} - but the notebook uses {', '.join(touched)}: the "
+                       f"held-out data is the grader's alone, so this entry is not ranked")
+    if not m["within_budget"]:
+        return False, f"{CAPSTONE} x: {capstone.accuracy_text(m)} - over the budget, not ranked"
+    return True, f"{CAPSTONE} x: {capstone.accuracy_text(m)}"
 
 
 # ------------------------------------------------------------------------------------ a class

@@ -12,7 +12,7 @@ from torch import nn
 from course_lib import grading
 from course_lib.grading import EXERCISES, reference, verdict
 
-HIDS = [f"H{i}" for i in range(1, 14)]
+HIDS = [f"H{i}" for i in range(1, 24)]
 
 
 def ref(hid, **override):
@@ -34,7 +34,7 @@ def accept(hid, funcs):
     assert line == f"{hid} {EXERCISES[hid].title}: passed"
 
 
-def test_all_thirteen_exercises_registered():
+def test_all_exercises_registered():
     assert sorted(EXERCISES, key=lambda h: int(h[1:])) == HIDS
 
 
@@ -508,3 +508,226 @@ def test_learner_prints_do_not_change_the_verdict(capsys):
         return reference("H11")["fit_power_law"](x, y)
     grading.check("H11", fit_power_law=chatty)
     assert capsys.readouterr().out == "H11 fitting T against batch size: passed\n"
+
+
+# ============================================================================ H14 to H23 (chapters 3, 4, 1)
+def test_new_exercises_registered():
+    assert {f"H{i}" for i in range(14, 24)} <= set(EXERCISES)
+
+
+def test_h14():
+    def lbfgs(logits, labels):
+        log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.LBFGS([log_t], lr=0.5, max_iter=200, tolerance_grad=1e-12, tolerance_change=1e-14)
+        z = logits.detach().double()
+
+        def closure():
+            opt.zero_grad()
+            loss = F.cross_entropy(z / log_t.exp(), labels)
+            loss.backward()
+            return loss
+        opt.step(closure)
+        return float(log_t.exp())
+    accept("H14", {"fit_temperature": lbfgs})
+    fit = reference("H14")["fit_temperature"]
+    expect("H14", {"fit_temperature": lambda z, y: 1 / fit(z, y)}, "1/T")
+    expect("H14", {"fit_temperature": lambda z, y: math.log(fit(z, y))}, "log T")
+    expect("H14", {"fit_temperature": lambda z, y: 1.0}, "nothing was fitted")
+    from course_lib.grading.beyond import _brier_T
+    expect("H14", {"fit_temperature": lambda z, y: _brier_T(z, y)}, "Brier")
+
+    def in_place(z, y):
+        T = fit(z, y)
+        z /= T
+        return T
+    expect("H14", {"fit_temperature": in_place}, "in place")
+
+
+def _wkd(variant=""):
+    from course_lib.grading.beyond import _weighted_kd
+
+    def fn(s, t, y, w, *, T=4.0, alpha=0.5):
+        return _weighted_kd(s, t.detach(), y, w, T=T, alpha=alpha, variant=variant)
+    return fn
+
+
+def test_h15():
+    def alt(s, t, y, w, *, T=4.0, alpha=0.5):  # soft cross-entropy, weights by hand
+        wi = w[y]
+        soft_ce = -(torch.softmax(t.detach() / T, 1) * torch.log_softmax(s / T, 1)).sum(1)
+        hard = -(torch.log_softmax(s, 1).gather(1, y[:, None]).squeeze(1))
+        return alpha * T * T * (wi * soft_ce).sum() / wi.sum() + (1 - alpha) * (wi * hard).sum() / wi.sum()
+    accept("H15", {"weighted_distillation_loss": alt})
+    for variant, msg in (("teacher_class", "TEACHER predicts"), ("per_n", "divided by N"),
+                         ("unweighted_soft", "distillation term is not weighted"),
+                         ("unweighted_hard", "hard-label term is not weighted"), ("noT2", "T^2")):
+        expect("H15", {"weighted_distillation_loss": _wkd(variant)}, msg)
+
+    def no_detach(s, t, y, w, *, T=4.0, alpha=0.5):
+        from course_lib.grading.beyond import _weighted_kd
+        return _weighted_kd(s, t, y, w, T=T, alpha=alpha)
+    expect("H15", {"weighted_distillation_loss": no_detach}, "teacher_logits.detach()")
+
+
+def test_h16():
+    def pgd_alt(model, x, y, eps, alpha, steps):
+        delta = torch.zeros_like(x)
+        for _ in range(steps):
+            delta.requires_grad_(True)
+            loss = F.cross_entropy(model(x + delta), y)
+            g, = torch.autograd.grad(loss, delta)
+            delta = (delta + alpha * g.sign()).clamp(-eps, eps)
+            delta = ((x + delta).clamp(0, 1) - x).detach()
+        return (x + delta).detach()
+    accept("H16", {"pgd": pgd_alt})
+    from course_lib.grading.beyond import _pgd
+    for variant, msg in (("noproject", "eps-ball"), ("noclamp", "[0, 1]"), ("descend", "wrong sign"),
+                         ("nosign", "SIGN"), ("grad_at_x", "clean x")):
+        expect("H16", {"pgd": lambda m, x, y, e, a, s, v=variant: _pgd(m, x, y, e, a, s, variant=v)}, msg)
+
+    def in_place(model, x, y, eps, alpha, steps):
+        out = _pgd(model, x, y, eps, alpha, steps)
+        x.copy_(out)
+        return out
+    expect("H16", {"pgd": in_place}, "in place")
+
+    def attached(model, x, y, eps, alpha, steps):
+        return _pgd(model, x, y, eps, alpha, steps) + 0 * x.clone().requires_grad_(True)
+    expect("H16", {"pgd": attached}, "detach")
+
+
+def test_h17():
+    import torchvision.ops as ops
+    accept("H17", {"box_iou": ops.box_iou, "nms": ops.nms})
+    from course_lib.grading.applications import _box_iou, _nms
+    iou, nms = reference("H17")["box_iou"], reference("H17")["nms"]
+    for variant, msg in (("plus1", "+1 pixel"), ("noclamp", "clamp the intersection"), ("over_a", "UNION"),
+                         ("nominus", "counts the intersection twice")):
+        expect("H17", {"box_iou": lambda a, b, v=variant: _box_iou(a, b, variant=v), "nms": nms}, msg)
+    for variant, msg in (("all_suppress", "only KEPT boxes"), ("inverted", "inverted"), ("index_order", "order")):
+        expect("H17", {"box_iou": iou, "nms": lambda b, s, t, v=variant: _nms(b, s, t, variant=v)}, msg)
+    expect("H17", {"box_iou": iou, "nms": lambda b, s, t: _nms(b, s, t, variant="ge")}, "equals the threshold")
+
+
+def test_h18():
+    def macs_alt(c_in, c_out, k, h, w, *, stride=1, padding=0):
+        from torch.utils.flop_counter import FlopCounterMode
+        block = nn.Sequential(nn.Conv2d(c_in, c_in, k, stride, padding, groups=c_in, bias=False),
+                              nn.Conv2d(c_in, c_out, 1, bias=False))
+        with FlopCounterMode(display=False) as fc:
+            block(torch.zeros(1, c_in, h, w))
+        return fc.get_total_flops() // 2
+    accept("H18", {"separable_macs": macs_alt})
+    ref18 = reference("H18")["separable_macs"]
+    expect("H18", {"separable_macs": lambda *a, **k: 2 * ref18(*a, **k)}, "FLOPs")
+
+    def out_hw(h, w, k, s, p):
+        return (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+
+    def standard(ci, co, k, h, w, *, stride=1, padding=0):
+        ho, wo = out_hw(h, w, k, stride, padding)
+        return ho * wo * ci * co * k * k
+    expect("H18", {"separable_macs": standard}, "standard k x k")
+
+    def no_stride(ci, co, k, h, w, *, stride=1, padding=0):
+        return h * w * (ci * k * k + ci * co)
+    expect("H18", {"separable_macs": no_stride}, "ignores stride")
+
+    def no_pointwise(ci, co, k, h, w, *, stride=1, padding=0):
+        ho, wo = out_hw(h, w, k, stride, padding)
+        return ho * wo * ci * k * k
+    expect("H18", {"separable_macs": no_pointwise}, "pointwise")
+
+
+def test_h19():
+    def alt(log_probs, blank=0):
+        import itertools
+        return [int(k) for k, _ in itertools.groupby(log_probs.argmax(1).tolist()) if k != blank]
+    accept("H19", {"ctc_greedy_decode": alt})
+    from course_lib.grading.applications import _ctc_greedy
+    for variant, msg in (("blank_first", "BEFORE merging"), ("nocollapse", "merged"), ("keepblank", "removed")):
+        expect("H19", {"ctc_greedy_decode": lambda lp, blank=0, v=variant: _ctc_greedy(lp, blank, variant=v)}, msg)
+    expect("H19", {"ctc_greedy_decode": lambda lp, blank=0: _ctc_greedy(lp, 0)}, "not always 0")
+
+
+def test_h20():
+    def alt(logits, labels, old, n_old, *, T=2.0, lam=1.0):
+        p_old = torch.softmax(old.detach() / T, 1)
+        soft_ce = -(p_old * torch.log_softmax(logits[:, :n_old] / T, 1)).sum(1).mean()
+        return F.nll_loss(torch.log_softmax(logits, 1), labels) + lam * T * T * soft_ce
+    accept("H20", {"lwf_ci_loss": alt})
+    from course_lib.grading.applications import _lwf_ci
+    for variant, msg in (("new_only_ce", "ALL classes"), ("softmax_all", "old classes only"),
+                         ("oneside_t", "old model's outputs only"), ("reverse", "wrong way round"), ("noT2", "T^2")):
+        expect("H20", {"lwf_ci_loss": lambda a, b, c, n, *, T=2.0, lam=1.0, v=variant:
+                       _lwf_ci(a, b, c.detach(), n, T=T, lam=lam, variant=v)}, msg)
+    expect("H20", {"lwf_ci_loss": lambda a, b, c, n, *, T=2.0, lam=1.0: _lwf_ci(a, b, c, n, T=T, lam=lam)},
+           "old_logits.detach()")
+
+
+def test_h21():
+    import copy
+
+    def alt(model, task_loss, *, inner_steps=5, inner_lr=0.1, outer_lr=0.5):
+        fast = copy.deepcopy(model)
+        for _ in range(inner_steps):
+            grads = torch.autograd.grad(task_loss(fast), list(fast.parameters()))
+            with torch.no_grad():
+                for p, g in zip(fast.parameters(), grads):
+                    p -= inner_lr * g
+        with torch.no_grad():
+            for p, q in zip(model.parameters(), fast.parameters()):
+                p.copy_((1 - outer_lr) * p + outer_lr * q)
+    accept("H21", {"reptile_update": alt})
+    from course_lib.grading.applications import _reptile
+    for variant, msg in (("reverse", "wrong way"), ("no_copy", "adapt a copy"), ("no_zero", "accumulate")):
+        expect("H21", {"reptile_update": lambda m, tl, v=variant, **kw: _reptile(m, tl, variant=v, **kw)}, msg)
+    expect("H21", {"reptile_update": lambda m, tl, **kw: None}, "did not move")
+
+
+def test_h22():
+    from course_lib.distill.layer_mapping import layer_mapping
+    accept("H22", {"layer_mapping": layer_mapping})  # the library's version, banker's rounding and all
+    ref22 = reference("H22")["layer_mapping"]
+    expect("H22", {"layer_mapping": lambda k, s, t: [v - 1 for v in ref22(k, s, t)]}, "0-based")
+    expect("H22", {"layer_mapping": lambda k, s, t: [1 + j * t // s for j in range(s)] if k == "uniform"
+                   else ref22(k, s, t)}, "END at the teacher's last layer")
+
+    def no_check(kind, n_student, n_teacher):
+        return list(range(1, n_student + 1)) if kind != "last" else list(range(n_teacher - n_student + 1,
+                                                                               n_teacher + 1))
+    expect("H22", {"layer_mapping": lambda k, s, t: ref22(k, s, t) if s <= t else no_check(k, s, t)},
+           "raise ValueError")
+
+    def vague(kind, n_student, n_teacher):
+        if n_student > n_teacher or n_student < 1 or kind not in ("uniform", "first", "last"):
+            raise ValueError("bad input")
+        return ref22(kind, n_student, n_teacher)
+    expect("H22", {"layer_mapping": vague}, "name the parameter")
+
+
+def test_h23():
+    def hvp_functional(loss_fn, w, iters=100, seed=0):
+        gen = torch.Generator().manual_seed(seed + 1)
+        v = torch.randn(w.numel(), generator=gen, dtype=w.dtype)
+        lam = 0.0
+        for _ in range(iters):
+            v = v / v.norm()
+            _, hv = torch.autograd.functional.hvp(loss_fn, w.detach(), v)
+            lam = float(v @ hv)
+            v = hv
+        return lam
+    accept("H23", {"top_hessian_eigenvalue": hvp_functional})
+    top = reference("H23")["top_hessian_eigenvalue"]
+    expect("H23", {"top_hessian_eigenvalue": lambda f, w, iters=100, seed=0:
+                   float(torch.autograd.functional.hessian(f, w).trace())}, "trace")
+    expect("H23", {"top_hessian_eigenvalue": lambda f, w, iters=100, seed=0: abs(top(f, w, iters, seed)) * 1.5},
+           "expected the dominant eigenvalue")
+
+    def unnormalised(loss_fn, w, iters=100, seed=0):
+        v = torch.ones(w.numel(), dtype=w.dtype)
+        for _ in range(iters):
+            _, hv = torch.autograd.functional.hvp(loss_fn, w.detach(), v)
+            lam, v = float(v @ hv / (v @ v)), hv
+        return lam
+    expect("H23", {"top_hessian_eigenvalue": unnormalised}, "normalise v")

@@ -112,6 +112,7 @@ def _broken(folder):
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("submissions")
     shutil.copy(ROOT / "solutions" / "ch5_01_distillation_exercises.ipynb", folder / "solved.ipynb")
+    shutil.copy(ROOT / "solutions" / "ch5_06_capstone.ipynb", folder / "capstone_entry.ipynb")
     for make in (_untouched, _tricks, _duplicate_and_dead, _broken):
         make(folder)
     (folder / "not_json.ipynb").write_text("{ this is not json")
@@ -183,7 +184,7 @@ def test_broken_notebook_gets_a_score_and_one_line_each(graded):
 def test_class_csv_has_one_row_per_learner(graded):
     rows = graded["rows"]
     assert set(rows) == {"solved.ipynb", "untouched_saved.ipynb", "ch5_01_distillation_exercises-Copy1.ipynb",
-                         "my_reliability.ipynb", "broken.ipynb", "not_json.ipynb"}
+                         "my_reliability.ipynb", "broken.ipynb", "not_json.ipynb", "capstone_entry.ipynb"}
     head = list(next(iter(rows.values())))
     assert head[:2] == ["file", "notebook"] and head[-2:] == ["total", "max"]
     assert [h for h in head if h.startswith("H")] == sorted((h for h in head if h.startswith("H")),
@@ -192,6 +193,15 @@ def test_class_csv_has_one_row_per_learner(graded):
     assert rows["my_reliability.ipynb"]["H1"] == ""  # not this learner's notebook
     assert rows["not_json.ipynb"]["total"] == "0" and "could not read" in graded["feedback"]["not_json"]
     print(f"graded {len(rows)} notebooks in {graded['seconds']:.0f} s")
+
+
+def test_capstone_entry_is_measured_by_the_grader_and_ranked(graded):
+    row, fb = graded["rows"]["capstone_entry.ipynb"], graded["feedback"]["capstone_entry"]
+    assert row["CAP"] == "1" and row["capstone_rank"] == "1", row
+    size, acc = int(row["capstone_size_bytes"]), float(row["capstone_accuracy"])
+    assert size <= 2000 and acc > 0.9, row
+    assert f"{size} bytes (budget 2000)" in fb and "held-out accuracy" in fb
+    assert graded["rows"]["solved.ipynb"]["capstone_rank"] == ""  # not a capstone entry
 
 
 # ------------------------------------------------------------------------------------ without a kernel
@@ -302,3 +312,68 @@ def test_exit_status_and_messages(tmp_path, capsys):
     assert r.lines()[-2:] == ["score: 1/2", "below full marks (1 of 2): fix the [fix] lines above, save the "
                                             "notebook, and grade again"]
     assert "error" not in " ".join(r.lines()).lower()
+
+
+# ------------------------------------------------------------------------------------ the capstone
+def _mlp(widths, seed=0):
+    import torch
+    from torch import nn
+    g = torch.Generator().manual_seed(seed)
+    layers = []
+    for a, b in zip(widths, widths[1:]):
+        lin = nn.Linear(a, b)
+        with torch.no_grad():
+            lin.weight.copy_(torch.randn(b, a, generator=g) * 0.3)
+            lin.bias.copy_(torch.randn(b, generator=g) * 0.1)
+        layers += [lin, nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+
+
+def test_capstone_size_is_counted_as_the_course_encoders_count_it():
+    import torch
+    from course_lib.compress import encode
+    from course_lib.grading import capstone
+
+    model = _mlp([64, 24, 10])
+    for bits in (2, 4, 8):  # dense: bits packed + one float32 scale per row + float32 biases
+        assert capstone.size_bytes(model, bits) == encode.packed_bytes(model, bits, scheme="per_channel")
+    assert capstone.size_bytes(model, 32) == encode.dense_bytes(model)
+    with torch.no_grad():  # 95% zeros: narrow CSR beats dense, counted as the course's csr_bytes
+        for m in model:
+            if isinstance(m, torch.nn.Linear):
+                m.weight.mul_((torch.rand(m.weight.shape, generator=torch.Generator().manual_seed(1)) < 0.05).float())
+    assert capstone.size_bytes(model, 32) == encode.csr_bytes(model)
+    spec = capstone.spec_of(model, 32)
+    assert spec["layers"][0]["relu"] and not spec["layers"][1]["relu"]
+
+
+def test_capstone_heldout_split_is_the_course_test_split_and_accuracy_is_measured_here():
+    import torch
+    from course_lib import data
+    from course_lib.grading import capstone
+
+    X, y = capstone.heldout()
+    ds = data.load("digits", split_seed=0)
+    assert torch.equal(X, ds.X_test) and torch.equal(y, ds.y_test)
+    model = _mlp([64, 16, 10])
+    m = capstone.measure(capstone.spec_of(model, 8))
+    with torch.no_grad():
+        q = capstone.quantized
+        h = torch.relu(X.double() @ q(model[0].weight, 8)[0].T + model[0].bias.double())
+        logits = h @ q(model[2].weight, 8)[0].T + model[2].bias.double()
+    assert m["accuracy"] == float((logits.argmax(1) == y).double().mean())
+    assert m["size_bytes"] == capstone.size_bytes(model, 8) and m["within_budget"] == (m["size_bytes"] <= 2000)
+
+
+@pytest.mark.parametrize("bad, fragment", [
+    (lambda: __import__("torch").nn.Sequential(__import__("torch").nn.Conv2d(1, 2, 3)), "only nn.Linear"),
+    (lambda: _mlp([64, 10, 5]), "64 features to 10 logits"),
+])
+def test_capstone_refuses_what_it_cannot_measure(bad, fragment, capsys):
+    from course_lib.grading import capstone
+    capstone.submit(bad(), 8)
+    assert fragment in capsys.readouterr().out
+    with pytest.raises(ValueError, match="bits must be one of"):
+        capstone.spec_of(_mlp([64, 10]), 9)
+    with pytest.raises(ValueError, match="malformed"):
+        capstone.measure({"layers": [{"weight": "x", "bits": 4}]})

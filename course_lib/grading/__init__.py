@@ -13,9 +13,10 @@ In a notebook::
     if passed("H1"): ...          # run a demonstration only once H1 works
 
 Modules: ``_core`` (registry, safe calling, timeouts), ``distill`` (H1, H2,
-H11, H12, H13), ``compress`` (H3 to H7), ``reliability`` (H8, H9, H10).
+H11, H12, H13), ``compress`` (H3 to H7), ``reliability`` (H8, H9, H10), ``beyond`` (H14, H15, H16,
+H23), ``applications`` (H17 to H22).
 """
 from ._core import EXERCISES, Mistake, check, passed, reference, verdict  # noqa: F401
-from . import compress, distill, reliability  # noqa: F401,E402  (they register their checks)
+from . import applications, beyond, compress, distill, reliability  # noqa: F401,E402  (they register their checks)
 
 __all__ = ["EXERCISES", "Mistake", "check", "passed", "reference", "verdict"]

@@ -22,6 +22,9 @@
 # | `exercises/ch5_01_distillation_exercises.ipynb` | H1, H2, H11, H12, H13 (distillation basics) |
 # | `exercises/ch5_02_compression_exercises.ipynb` | H3, H4, H5, H6, H7 (compression) |
 # | `exercises/ch5_03_reliability_exercises.ipynb` | H8, H9, H10 (calibration, uncertainty, robustness) |
+# | `exercises/ch5_04_reliability_and_sharpness_exercises.ipynb` | H14, H15, H16, H23 (temperature scaling, class-weighted distillation, PGD, sharpness) |
+# | `exercises/ch5_05_applications_exercises.ipynb` | H17 to H22 (detection, efficient blocks, speech, continual and meta-learning, layer mapping) |
+# | `exercises/ch5_06_capstone.ipynb` | the capstone challenge: compress the digits teacher to a byte budget |
 # | `solutions/` | the same notebooks with worked solutions |
 #
 # The solution notebooks are the single source. Inside each function body the solution sits between two
@@ -97,6 +100,20 @@
 # | H11 | `fit_power_law` | `ch1_10` batch size and temperature (D11) |
 # | H12 | `rkd_distance_loss` | `ch1_05` relation-based distillation (D6) |
 # | H13 | `lwf_loss` | `ch4_10_continual_learning` (A10); builds on H2 |
+# | H14 | `fit_temperature` (NLL) | `ch3_03_calibration` (B3) |
+# | H15 | `weighted_distillation_loss` | chapter 3 (class imbalance); builds on H2 |
+# | H16 | `pgd` (projection and clamping) | `ch3_01_adversarial_robustness` (B1); builds on H10 |
+# | H17 | `box_iou`, `nms` (checked against `torchvision.ops`) | chapter 4 (detection) |
+# | H18 | `separable_macs` (checked against `torch.utils.flop_counter`) | chapter 4 (efficient vision blocks) |
+# | H19 | `ctc_greedy_decode` | chapter 4 (speech) |
+# | H20 | `lwf_ci_loss` (class-incremental) | `ch4_10_continual_learning` (A10); builds on H13 |
+# | H21 | `reptile_update` | chapter 4 (meta-learning) |
+# | H22 | `layer_mapping` (uniform, first, last) | chapter 4 (hidden-state distillation) |
+# | H23 | `top_hessian_eigenvalue` (checked against `torch.autograd.functional.hessian`) | chapter 1, sharpness (D13) |
+#
+# Two exercises accept the same alternative, and so does every loss exercise that contains a KL divergence
+# (H2, H13, H15, H20): the cross-entropy with the soft targets in place of the KL. The two differ by the
+# teacher's entropy, a constant that does not change any gradient.
 #
 # Chapter 1 notebooks are `notebooks/ch1_01_*` to `ch1_11_*` (D1, D2 in the first, then D3 to D12 one per
 # notebook); chapter 2 notebooks are `ch2_01_*` to `ch2_08_*` (C1 to C8); chapter 3 teaches robustness (B1),
