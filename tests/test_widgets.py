@@ -4,7 +4,6 @@ import time
 
 import pytest
 
-from course_lib import playground
 from course_lib.ui.widgets import Dashboard, DashboardError, slider
 
 
@@ -90,23 +89,3 @@ def test_update_rejects_unknown_controls():
     d = Dashboard(lambda x: x, {"x": slider(1.0, 0.0, 2.0, 1.0)})
     with pytest.raises(ValueError, match=r"unknown control\(s\) \['y'\]"):
         d.update(y=1)
-
-
-def test_temperature_dashboard_retrains_the_student():
-    d = playground.dashboard(T=4.0, alpha=0.9, seed=0)
-    first = dict(d.result)
-    assert d.image.value[:4] == b"\x89PNG"
-    d.controls["T"].value = 1.0
-    d.wait()
-    assert d.result["T"] == 1.0 and d.result["student_acc"] != first["student_acc"]
-    assert "distilled student" in d.summary.value
-    d.controls["alpha"].value = 0.0  # labels only: must equal the scratch student
-    d.wait()
-    assert d.result["student_acc"] == d.result["scratch_acc"]
-
-
-def test_playground_bad_input():
-    with pytest.raises(ValueError, match="T must be > 0"):
-        playground.train_student(T=0.0)
-    with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\], got 2"):
-        playground.train_student(T=2.0, alpha=2.0)

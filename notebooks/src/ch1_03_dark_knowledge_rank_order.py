@@ -2,16 +2,17 @@
 # number = "1.3"
 # title = "Dark knowledge lives in the rank order of the wrong classes"
 # syllabus = ["D4"]
-# study_minutes = 15
+# study_minutes = 20
 # prerequisites = ["ch1_01_soft_targets_and_kd_loss", "ch1_02_when_soft_targets_pay_off"]
 # objectives = [
 #     "scramble the teacher's wrong-class probabilities with top-1 kept, and measure what that costs a small and a larger student",
+#     "separate the rank order of the wrong classes from their per-image consistency with an evenly spread control",
 # ]
 
 # %%
 # parameters
-SEED = 0
-N_SEEDS = 8
+SEED = 0     # draws the split, the teacher, the labelled subset and the students
+N_SEEDS = 8  # students per setting, from a block of seeds that depends on SEED
 T = 10.0
 
 # %%
@@ -20,12 +21,16 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from course_lib import experiments_d as E
-from course_lib import losses, train
-from course_lib.ui import plots, widgets
+from course_lib import losses, models
+from course_lib.claims import Claims
+from course_lib.distill.dark_knowledge import permute_non_top, spread_non_top
+from course_lib.labs.ch1 import rank_order as lab
+from course_lib.ui import plots, quiz
 
-ds, teacher = E.setup()
-seeds = list(range(SEED, SEED + N_SEEDS))
+claims = Claims("ch1_03_dark_knowledge_rank_order")
+s = lab.setup(SEED)
+ds = s.ds
+seeds = list(range(SEED * N_SEEDS, SEED * N_SEEDS + N_SEEDS))
 
 # %% [markdown]
 # ## 1. A target with the same answer and the same confidence, but no similarity structure
@@ -37,105 +42,162 @@ seeds = list(range(SEED, SEED + N_SEEDS))
 # symmetrically, so at every temperature the probabilities are shuffled the same way.
 
 # %%
-tl = train.predict(teacher, ds.X_train[:1])
-pl = E.permute_non_top(tl, seed=SEED)
-p, q = losses.softmax_t(tl, T)[0], losses.softmax_t(pl, T)[0]
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
-plots.probabilities(axes[0], p, ds.class_names, title=f"teacher at T={T:g} (label {int(ds.y_train[0])})",
-                    highlight=int(p.argmax()), ylim=(0, float(p.max()) * 1.1))
+tl = s.t_logits[:1]
+pl = permute_non_top(tl, seed=SEED)
+el = spread_non_top(tl, T)
+p, q, e = (losses.softmax_t(v, T)[0] for v in (tl, pl, el))
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.2), sharey=True)
+top = float(p.max()) * 1.1
+plots.probabilities(axes[0], p, ds.class_names, title=f"teacher at T={T:g} (label {int(s.y[0])})",
+                    highlight=int(p.argmax()), ylim=(0, top))
 plots.probabilities(axes[1], q, ds.class_names, title="top-1 kept, the rest permuted", highlight=int(q.argmax()),
-                    ylim=(0, float(p.max()) * 1.1))
+                    ylim=(0, top))
+plots.probabilities(axes[2], e, ds.class_names, title="top-1 kept, the rest spread evenly", highlight=int(e.argmax()),
+                    ylim=(0, top))
+plt.tight_layout()
 plt.show()
-assert torch.isclose(p.max(), q.max()) and torch.allclose(p.sort().values, q.sort().values, atol=1e-6)
 
 # %% [markdown]
-# ## 2. Two students, true against scrambled dark knowledge
+# A scrambled target destroys two things at once: the **rank order** (which wrong classes the teacher favours) and
+# the **consistency** between images (two similar 7s now favour different wrong classes, at random). To tell them
+# apart we add a control, `spread_non_top`: the same top-1 class and probability, with the remaining mass spread
+# evenly over the nine wrong classes. It has no rank order either, but nothing random that differs between images.
 #
-# Both students learn from the teacher only (alpha = 1), at T = 10 where the wrong-class probabilities are large
-# enough to matter, on a 20 % subset of the training images. One student is heavily compressed (a hidden layer
-# of 6 units, about 460 parameters, about 185 times fewer than the teacher), the other has 48 hidden units. A
-# hard-label student of each size is trained as a reference.
+# ## 2. Two students, four kinds of target
+#
+# Every student learns from the teacher only (alpha = 1), at T = 10 where the wrong-class probabilities are large
+# enough to matter, on a 20 % labelled subset of the training images. One student is heavily compressed (a hidden
+# layer of 6 units), the other has 48 hidden units. For each size we train on the true targets, the permuted ones,
+# the evenly spread ones, and, as the reference the learner should compare with, on the hard labels alone.
+#
+# **Predict, then run.** 1. Which student loses more from scrambling? 2. Can a scrambled teacher be worse than no
+# teacher at all?
+#
+# <details><summary>Answer</summary>
+#
+# The 6-unit student loses more, in points and as a share of its accuracy, and both lose more than 2 points. Yes:
+# the 6-unit student on scrambled targets ends more than 2 points *below* the same student trained on the hard
+# labels. All checked below on the means over seeds.
+#
+# </details>
 
 # %%
 sizes = {"6 hidden units": (6,), "48 hidden units": (48,)}
-acc = {name: {kind: [] for kind in ("true", "permuted")} for name in sizes}
-for name, h in tqdm(sizes.items(), desc="student sizes"):
-    for s in seeds:
-        acc[name]["true"].append(E.rank_order_run(h, permute=False, seed=s, T=T)["accuracy"])
-        acc[name]["permuted"].append(E.rank_order_run(h, permute=True, seed=s, T=T)["accuracy"])
-drop = {name: np.array(a["true"]) - np.array(a["permuted"]) for name, a in acc.items()}
-rel = {name: drop[name] / np.array(acc[name]["true"]) for name in sizes}
-for name in sizes:
-    t, pm = np.array(acc[name]["true"]), np.array(acc[name]["permuted"])
-    print(f"{name}: true {t.mean():.1%} ± {t.std():.1%}, permuted {pm.mean():.1%} ± {pm.std():.1%}, "
-          f"drop {drop[name].mean():+.1%} ± {drop[name].std():.1%} ({rel[name].mean():.0%} of its accuracy)")
+kinds = ("true", "permuted", "spread", "hard")
+acc = {name: {k: np.array([lab.rank_order_run(s, h, kind=k, seed=j, T=T)["accuracy"] for j in seeds]) for k in kinds}
+       for name, h in tqdm(sizes.items(), desc="student sizes")}
+for name, h in sizes.items():
+    print(f"{name} ({models.count_params(models.mlp(64, h, 10))} parameters): " +
+          ", ".join(f"{k} {acc[name][k].mean():.1%} ± {acc[name][k].std():.1%}" for k in kinds))
+drop = {name: acc[name]["true"] - acc[name]["permuted"] for name in sizes}
+rel = {name: drop[name] / acc[name]["true"] for name in sizes}
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 4))
-w = 0.35
-for i, kind in enumerate(("true", "permuted")):
-    means = [np.mean(acc[n][kind]) * 100 for n in sizes]
-    errs = [np.std(acc[n][kind]) * 100 for n in sizes]
-    ax.bar(np.arange(len(sizes)) + (i - 0.5) * w, means, w, yerr=errs, capsize=4, label=f"{kind} dark knowledge")
+fig, ax = plt.subplots(figsize=(8, 4))
+w = 0.2
+for i, kind in enumerate(kinds):
+    means = [acc[n][kind].mean() * 100 for n in sizes]
+    errs = [acc[n][kind].std() * 100 for n in sizes]
+    ax.bar(np.arange(len(sizes)) + (i - 1.5) * w, means, w, yerr=errs, capsize=4, label=f"{kind} targets"
+           if kind != "hard" else "hard labels (reference)")
 ax.set_xticks(range(len(sizes)), list(sizes))
-ax.legend(loc="lower right")
+ax.set_ylim(50, 100)
+ax.legend(loc="lower right", fontsize=9)
 plots.style(ax, f"Scrambling the wrong classes (T={T:g}, mean ± std over {N_SEEDS} seeds)", "student",
             "test accuracy (%)")
 plt.show()
 
-# %% [markdown]
-# Claims, checked below on the means over seeds:
-#
-# * for both students, the scrambled targets give a lower test accuracy than the true ones;
-# * the heavily compressed student loses more accuracy, in points and as a share of what it had.
-
 # %%
 small, large = "6 hidden units", "48 hidden units"
-assert drop[small].mean() > 0 and drop[large].mean() > 0, {k: v.mean() for k, v in drop.items()}
-assert drop[small].mean() > drop[large].mean() and rel[small].mean() > rel[large].mean()
-print(f"drop: {drop[small].mean():+.1%} (small) against {drop[large].mean():+.1%} (large)")
+claims.check("for both students the scrambled targets cost more than 2 points of test accuracy",
+             drop[small].mean() > 0.02 and drop[large].mean() > 0.02,
+             drop_small=drop[small].mean(), drop_large=drop[large].mean())
+claims.check("the 6-unit student loses more, in points and as a share of its accuracy",
+             drop[small].mean() > drop[large].mean() and rel[small].mean() > rel[large].mean(),
+             drop_small=drop[small].mean(), drop_large=drop[large].mean())
+below = acc[small]["hard"].mean() - acc[small]["permuted"].mean()
+claims.check("on scrambled targets the 6-unit student ends more than 2 points below the same student on hard labels",
+             below > 0.02, hard=acc[small]["hard"].mean(), permuted=acc[small]["permuted"].mean())
+claims.check("for both students the true targets beat the evenly spread ones: the rank order itself carries information",
+             all(acc[n]["true"].mean() > acc[n]["spread"].mean() for n in sizes),
+             **{f"true_minus_spread_{n.split()[0]}": acc[n]["true"].mean() - acc[n]["spread"].mean() for n in sizes})
+rank_part = acc[small]["true"].mean() - acc[small]["spread"].mean()
+noise_part = acc[small]["spread"].mean() - acc[small]["permuted"].mean()
+claims.check("for the 6-unit student most of the drop is the lost rank order, not the random inconsistency",
+             rank_part > noise_part, rank_order_part=rank_part, inconsistency_part=noise_part)
+claims.check("for the 48-unit student the spread targets beat the scrambled ones by more than 1.5 points",
+             acc[large]["spread"].mean() - acc[large]["permuted"].mean() > 0.015,
+             spread_minus_permuted=acc[large]["spread"].mean() - acc[large]["permuted"].mean())
 
 # %% [markdown]
-# Why the small student suffers more: the roomy student can still fit the top-1 answers well and learns some
-# of the structure of the digits from the inputs themselves; the scrambled probabilities are noise it partly
-# absorbs. The 6-unit student has room for only a few directions in its hidden layer. True dark knowledge tells
-# it which directions matter (the ones separating 3 from 5 and 8, say); scrambled targets ask it to spend those
-# few units on similarities that do not exist. The spread over seeds is large for the tiny student, which is
-# why we use eight seeds. Notice too that the scrambled targets can leave a student *below* a plain hard-label
-# student: a wrong hint is worse than none.
+# Reading the four bars together: the **6-unit student** has room for only a few directions in its hidden layer.
+# True dark knowledge tells it which directions matter (the ones separating 3 from 5 and 8, say); without the rank
+# order (spread or scrambled) it loses most of what distillation gave it and falls below the hard-label student, for
+# whom the labels at least point the right way. The **48-unit student** can still fit the top-1 answers and learns
+# some structure from the inputs themselves; for it, the random inconsistency of the scrambled targets costs about
+# as much as the lost rank order. The spread over seeds is large for the tiny student, which is why we use eight.
+#
+# > **Beside the paper.** Hinton et al. (2015) argue that the relative probabilities of the wrong answers carry the
+# > teacher's notion of similarity; they do not scramble them. Our controls test that argument directly on a
+# > miniature: keeping the top-1 probability but not the ranking removes most of the benefit for a tiny student.
 #
 # ## 3. Try it
 #
-# Pick a temperature and a student width; the dashboard trains the student on true and on scrambled targets
-# (the same seed) and shows both accuracies. At low T the wrong classes carry almost no probability, so
-# scrambling them changes little; at high T it matters.
+# Pick a temperature and a student width; the dashboard trains the student on true and on scrambled targets (the
+# same seed) and shows both accuracies.
+#
+# **Predict, then run.** At T = 1, does scrambling the wrong classes matter?
+#
+# <details><summary>Answer</summary>
+#
+# Hardly: at T = 1 the teacher puts almost no mass on wrong classes (notebook 1.1 measured its mean entropy below
+# 0.3 nats), so there is little to scramble. Try it; the notebook asserts nothing about it.
+#
+# </details>
 
 # %%
-def compare(T, width, seed=SEED):
-    true = E.rank_order_run((int(width),), permute=False, seed=seed, T=T)["accuracy"]
-    perm = E.rank_order_run((int(width),), permute=True, seed=seed, T=T)["accuracy"]
-    return {"T": T, "width": int(width), "true": true, "permuted": perm}
-
-
-def render(res, fig):
-    plots.compare(fig.subplots(), ["true", "permuted"], [res["true"], res["permuted"]],
-                  title=f"T={res['T']:g}, {res['width']} hidden units", ylabel="test accuracy", ylim=(0, 1.05))
-
-
-dash = widgets.Dashboard(compare, {"T": widgets.slider(T, 1.0, 20.0, 1.0, description="temperature T"),
-                                   "width": widgets.slider(6, 2, 64, 2, description="hidden units", integer=True)},
-                         render=render, summary=lambda r: f"drop from scrambling: {r['true'] - r['permuted']:+.1%}",
-                         title="True against scrambled dark knowledge")
+dash = lab.dashboard(SEED, T=T, width=6)
 dash
 
+# %% [markdown]
+# ## Check yourself
+
 # %%
-res = dash.update(T=T, width=6)
-assert res["true"] == E.rank_order_run((6,), permute=False, seed=SEED, T=T)["accuracy"]
-print(res)
+quiz("Why add the 'spread evenly' control next to the scrambled targets?", [
+    ("To separate the value of the rank order from the harm of random, image-to-image inconsistency.", True,
+     "Right: spread targets have no rank order but nothing random either."),
+    ("Because spread targets are sharper.", False, "No: they keep the same top-1 probability."),
+    ("To give the student more labels.", False, "No: all distilled students use alpha = 1 and no labels."),
+])
+
+# %%
+quiz("The 6-unit student on scrambled targets did worse than on hard labels. Why can a teacher hurt?", [
+    ("Its wrong-class probabilities now point at similarities that do not exist, and a tiny student spends its "
+     "few units on them.", True, "Right: a wrong hint is worse than none."),
+    ("The scrambled targets change the top-1 class.", False, "No: permute_non_top keeps the top-1 class and probability."),
+    ("Because T = 10 is too high for any student.", False, "No: the true targets at T = 10 gave the best students."),
+])
 
 # %% [markdown]
-# ## What we measured
+# ## What we learned
+# - Keeping the teacher's top-1 class and probability but scrambling the other nine cost both students more than
+#   2 points; the 6-unit student lost more, and fell more than 2 points below its hard-label reference.
+# - The evenly spread control shows the rank order itself carries information: true targets beat it for both sizes,
+#   and for the tiny student the lost rank order is most of the drop.
+
+# %%
+claims.table()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+claims.verify()
+# %% [output]
+# claims checked: 6/6
+
+# %% [markdown]
+# ## References
+# - Hinton, G., Vinyals, O. and Dean, J. (2015). Distilling the knowledge in a neural network. arXiv:1503.02531.
+# - Furlanello, T. et al. (2018). Born-again neural networks. ICML (their "dark knowledge with permuted predictions"
+#   control keeps the top-1 and permutes the rest, as we do).
 #
-# * Keeping the teacher's top-1 class and probability but scrambling the other nine lowered the test accuracy of
-#   both students (mean drops printed above, with their spread over the seeds).
-# * The 6-unit student lost more than the 48-unit one, both in points and relative to its own accuracy.
+# **Next:** [1.4 Hints from a middle layer](ch1_04_hints_fitnets.ipynb): distilling a hidden layer, not the output.

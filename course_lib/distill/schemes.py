@@ -11,8 +11,6 @@
   to fool it on top of plain KD.
 * :func:`contrastive_distill` - InfoNCE between the student's hidden layer
   (read by a forward hook) and the teacher's, through learned projections.
-* :func:`split_labelled` - a labelled subset and the unlabelled rest.
-
 All loops are full batch on cached tensors and seeded.
 """
 from __future__ import annotations
@@ -24,10 +22,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import losses
-from ._checks import check_int_range, check_positive, check_range
-from .losses import discriminator_loss, generator_loss, infonce
-from .train import fit, predict, train_scratch
+from .. import features, losses
+from .._checks import check_int_range, check_positive, check_range
+from ..losses import discriminator_loss, generator_loss, infonce
+from ..seeding import fork
+from ..train import fit, predict, train_scratch
 
 
 def ensemble_logits(teacher_logits: list, *, T: float = 1.0, weights=None) -> torch.Tensor:
@@ -139,9 +138,8 @@ class Discriminator(nn.Module):
         super().__init__()
         check_int_range("n_classes", n_classes, 2, 10**6)
         check_int_range("hidden", hidden, 1, 10**5)
-        if seed is not None:
-            torch.manual_seed(int(seed))
-        self.net = nn.Sequential(nn.Linear(n_classes, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
+        with fork(seed):
+            self.net = nn.Sequential(nn.Linear(n_classes, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
 
     def forward(self, probs: torch.Tensor) -> torch.Tensor:
         return self.net(probs).squeeze(-1)
@@ -179,7 +177,6 @@ def adversarial_distill(student: nn.Module, X, y, teacher_logits, *, T: float = 
     alpha = check_range("alpha", alpha, 0.0, 1.0)
     beta = check_range("beta", beta, 0.0, 100.0)
     check_int_range("epochs", epochs, 0, 10**6)
-    torch.manual_seed(int(seed))
     disc = Discriminator(teacher_logits.shape[1], d_hidden, seed=seed + 7)
     opt_s = torch.optim.Adam(student.parameters(), lr=check_positive("lr", lr))
     opt_d = torch.optim.Adam(disc.parameters(), lr=check_positive("d_lr", d_lr))
@@ -197,32 +194,10 @@ def adversarial_distill(student: nn.Module, X, y, teacher_logits, *, T: float = 
 
 
 # ---------------------------------------------------------------- contrastive KD
-class _Capture:
-    """Forward hook that keeps the latest output of one named layer."""
-
-    def __init__(self, model: nn.Module, layer: str):
-        modules = dict(model.named_modules())
-        if layer not in modules:
-            raise ValueError(f"layer must be one of {[n for n in modules if n]}, got {layer!r}")
-        self.out = None
-        self.handle = modules[layer].register_forward_hook(self._hook)
-
-    def _hook(self, module, inp, out):
-        self.out = out
-
-    def remove(self):
-        self.handle.remove()
-
-
 @torch.no_grad()
 def layer_output(model: nn.Module, X: torch.Tensor, layer: str) -> torch.Tensor:
     """The output of ``layer`` for inputs X, read with a forward hook (eval mode, no gradients)."""
-    cap = _Capture(model, layer)
-    try:
-        predict(model, X)
-    finally:
-        cap.remove()
-    return cap.out
+    return features.features(model, X, layer)
 
 
 def contrastive_distill(student: nn.Module, X, y, teacher_logits, teacher_emb, *, layer: str = "act1",
@@ -236,24 +211,20 @@ def contrastive_distill(student: nn.Module, X, y, teacher_logits, teacher_emb, *
     """
     beta = check_range("beta", beta, 0.0, 100.0)
     check_int_range("dim", dim, 1, 10**5)
-    cap = _Capture(student, layer)
-    try:
-        with torch.no_grad():
-            student(X[:2])
-        torch.manual_seed(int(seed) + 11)
-        head_s = nn.Linear(cap.out.shape[1], dim)
+    width = features.features(student, X[:2], layer).shape[1]
+    with fork(int(seed) + 11):
+        head_s = nn.Linear(width, dim)
         head_t = nn.Linear(teacher_emb.shape[1], dim)
-        cohort = nn.ModuleDict({"student": student, "head_s": head_s, "head_t": head_t})
+    cohort = nn.ModuleDict({"student": student, "head_s": head_s, "head_t": head_t})
 
-        def objective(model, idx):
+    def objective(model, idx):
+        with features.capture(model["student"], [layer]) as store:
             z = model["student"](X[idx])
-            terms = losses.distill_step(z, teacher_logits[idx], y[idx], T=T, alpha=alpha)
-            nce = infonce(model["head_s"](cap.out), model["head_t"](teacher_emb[idx]), T=tau)
-            return {"loss": terms["loss"] + beta * nce, "kd": terms["loss"].detach(), "infonce": nce.detach()}
+        terms = losses.distill_step(z, teacher_logits[idx], y[idx], T=T, alpha=alpha)
+        nce = infonce(model["head_s"](store[layer]), model["head_t"](teacher_emb[idx]), tau=tau)
+        return {"loss": terms["loss"] + beta * nce, "kd": terms["loss"].detach(), "infonce": nce.detach()}
 
-        hist = fit(cohort, objective, len(X), epochs=epochs, lr=lr, seed=seed)
-    finally:
-        cap.remove()
+    hist = fit(cohort, objective, len(X), epochs=epochs, lr=lr, seed=seed)
     return {"history": hist, "head_s": head_s, "head_t": head_t}
 
 
@@ -263,13 +234,3 @@ def retrieval_accuracy(student_emb: torch.Tensor, teacher_emb: torch.Tensor) -> 
     s = F.normalize(student_emb, dim=-1)
     t = F.normalize(teacher_emb, dim=-1)
     return float(((s @ t.T).argmax(-1) == torch.arange(len(s))).float().mean())
-
-
-def split_labelled(X: torch.Tensor, y: torch.Tensor, fraction: float, *, seed: int = 0):
-    """``data.labelled_subset`` plus the rest: (X_labelled, y_labelled, X_unlabelled), disjoint."""
-    from .data import labelled_subset
-
-    idx, _ = labelled_subset(torch.arange(len(X))[:, None], y, fraction, seed=seed)
-    mask = torch.ones(len(X), dtype=torch.bool)
-    mask[idx.flatten()] = False
-    return X[idx.flatten()], y[idx.flatten()], X[mask]

@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from course_lib import models, schemes, train
+from course_lib import data, features, models, train
+from course_lib.distill import schemes
 
 
 def _data(n=60, seed=0):
@@ -88,7 +89,7 @@ def test_layer_output_uses_hook_and_contrastive_distill():
     h = out["history"]
     assert h.terms["infonce"][-1] < h.terms["infonce"][0]
     assert not student.act1._forward_hooks
-    with pytest.raises(ValueError, match="layer must be one of"):
+    with pytest.raises(ValueError, match="names must be layers of the model"):
         schemes.layer_output(teacher, X, "nope")
 
 
@@ -98,12 +99,10 @@ def test_retrieval_accuracy():
     assert schemes.retrieval_accuracy(e, e.flip(0)) < 1.0
 
 
-def test_split_labelled_and_offline_distill():
+def test_offline_distill_with_unlabelled_inputs():
     X, y, t = _data(n=90)
-    Xl, yl, Xu = schemes.split_labelled(X, y, 0.3, seed=0)
-    assert len(Xl) + len(Xu) == len(X) and len(Xl) == len(yl)
-    rows = {tuple(r.tolist()) for r in Xl}
-    assert not any(tuple(r.tolist()) in rows for r in Xu)  # disjoint
+    Xl, yl = data.labelled_subset(X, y, 0.3, seed=0)
+    Xu = X[len(Xl):]
     teacher = models.mlp(6, (16,), 3, seed=5)
     train.train_scratch(teacher, X, y, epochs=60, lr=3e-2)
     student = models.mlp(6, (8,), 3, seed=0)
@@ -111,3 +110,16 @@ def test_split_labelled_and_offline_distill():
     assert hist.terms["soft"][-1] < hist.terms["soft"][0]
     with pytest.raises(ValueError, match="alpha must be in"):
         schemes.offline_distill(student, teacher, Xl, yl, alpha=2.0)
+
+
+def test_layer_output_is_the_hook_reader_and_library_keeps_global_stream():
+    m = models.mlp(6, (5,), 3, seed=0)
+    X = torch.randn(4, 6)
+    assert torch.equal(schemes.layer_output(m, X, "act1"), features.features(m, X, "act1"))
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    schemes.Discriminator(3, 4, seed=7)
+    assert torch.equal(torch.rand(1), before)  # the discriminator's seed did not touch the global stream
+    a, b = schemes.Discriminator(3, 4, seed=7), schemes.Discriminator(3, 4, seed=7)
+    assert torch.equal(a.net[0].weight, b.net[0].weight)

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import gradvar, losses, models
+from course_lib import losses, models
+from course_lib.distill import gradvar
 
 
 def _setup(n=40, seed=0):
@@ -93,3 +94,10 @@ def test_errors():
         gradvar.iso_variance_temperature([1, 2, 4], [1.0, 0.5, 0.25], 10.0)
     with pytest.raises(ValueError, match="decrease"):
         gradvar.iso_variance_temperature([1, 2, 4], [1.0, 2.0, 0.25], 0.5)
+
+
+def test_minibatch_variance_in_chunks_matches_one_gather():
+    G = torch.randn(50, 7, generator=torch.Generator().manual_seed(0))
+    idx = torch.randint(0, 50, (300, 4), generator=torch.Generator().manual_seed(3))
+    direct = float(((G[idx].mean(1) - G.mean(0)) ** 2).sum(-1).mean())
+    assert gradvar.minibatch_variance(G, 4, n_draws=300, seed=3) == pytest.approx(direct, rel=1e-5)

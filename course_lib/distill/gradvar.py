@@ -18,8 +18,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from . import losses
-from ._checks import check_int_range, check_positive
+from .. import losses
+from .._checks import check_int_range, check_positive
 
 
 def per_example_grads(model: nn.Module, X: torch.Tensor, teacher_logits: torch.Tensor, *, T: float,
@@ -52,8 +52,13 @@ def minibatch_variance(G: torch.Tensor, B: int, *, n_draws: int = 400, seed: int
     gen = torch.Generator().manual_seed(int(seed))
     idx = torch.randint(0, len(G), (int(n_draws), int(B)), generator=gen)
     full = G.mean(0)
-    batch_means = G[idx].mean(1)
-    return float(((batch_means - full) ** 2).sum(-1).mean())
+    # In chunks of draws, so that no more than about 4M gradient entries are gathered at once
+    # (G[idx] for 2,000 draws of 64 rows of a 1,210-parameter student would be about 600 MB).
+    chunk = max(1, int(4_000_000 // max(1, int(B) * G.shape[1])))
+    total = 0.0
+    for rows in idx.split(chunk):
+        total += float(((G[rows].mean(1) - full) ** 2).sum(-1).sum())
+    return total / int(n_draws)
 
 
 def exact_variance(G: torch.Tensor, B: int) -> float:
@@ -125,3 +130,25 @@ def bootstrap_slope(x, y, *, n_boot: int = 2000, seed: int = 0) -> dict:
     slopes = np.asarray(slopes)
     return {"mean": float(slopes.mean()), "std": float(slopes.std(ddof=1)),
             "ci95": (float(np.quantile(slopes, 0.025)), float(np.quantile(slopes, 0.975)))}
+
+
+def per_example_loss_grads(model: nn.Module, loss_one, X: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """(N, P) per-example gradients of any ``loss_one(logits[1, C], target[1, ...])``: hard labels or soft targets."""
+    if X.shape[0] != targets.shape[0]:
+        raise ValueError(f"X and targets must have the same number of rows, got {X.shape[0]} and {targets.shape[0]}")
+    params = {k: v.detach() for k, v in model.named_parameters()}
+
+    def f(p, x, t):
+        return loss_one(functional_call(model, p, (x[None],)), t[None])
+
+    g = vmap(grad(f), in_dims=(None, 0, 0))(params, X, targets)
+    return torch.cat([g[k].reshape(len(X), -1) for k in params], dim=1)
+
+
+def noise_to_signal(G: torch.Tensor) -> float:
+    """trace(Cov) / ||mean||^2 of per-example gradients (rows of ``G``); unchanged by any rescaling of the loss,
+    so hard-label cross-entropy and T^2-scaled distillation can be compared fairly."""
+    if G.dim() != 2 or len(G) < 2:
+        raise ValueError(f"G must be a 2-D (examples, parameters) tensor with at least 2 rows, got {tuple(G.shape)}")
+    mean = G.mean(0)
+    return float(((G - mean) ** 2).sum(1).mean() / (mean * mean).sum().clamp_min(1e-30))

@@ -1,0 +1,127 @@
+"""D9: one temperature, three ways to use it (global-T KD, logit-standardised KD, TTM).
+
+:func:`train_variants` trains one identical student per soft loss, together in one full-batch loop
+(one optimizer over a ModuleDict; their parameters and losses are disjoint, so each learns exactly as
+it would alone). :func:`run` is the slider position: test accuracy, output entropy and one example's
+distributions for each variant at temperature T. The dashboard is notebook ch1_09's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import torch
+from torch import nn
+
+from ... import cache, data, losses, metrics, models, train
+from ..._checks import check_choice, check_int_range, check_positive, check_range
+from ...losses.variants import standardize_logits
+from ...ui import plots
+from ...ui.widgets import Dashboard, slider
+from . import panels, show_at_size
+
+TITLE = "Global T, standardised T and TTM at the same temperature"
+TRY = "T = 1 (TTM and KD coincide), then T = 8: watch the TTM student's entropy"
+FIGSIZE = (11.0, 3.6)
+VARIANTS = ("kd", "kd_adaptive", "ttm")
+
+
+@dataclass(eq=False)  # hashed by identity, for lru_cache
+class Setup:
+    seed: int
+    X: torch.Tensor
+    y: torch.Tensor
+    teacher_logits: torch.Tensor
+    X_val: torch.Tensor
+    y_val: torch.Tensor
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+    teacher_test_logits: torch.Tensor
+    class_names: tuple = field(default_factory=tuple)
+
+
+@lru_cache(maxsize=8)
+def setup(seed: int = 0, *, fraction: float = 0.3) -> Setup:
+    """Split, teacher and a labelled ``fraction`` of the training split, all drawn with ``seed``."""
+    check_range("fraction", fraction, 0.0, 1.0, lo_open=True)
+    ds = data.load("digits", split_seed=seed)
+    teacher = cache.teacher("digits", seed=seed, split_seed=seed)
+    X, y = data.labelled_subset(ds.X_train, ds.y_train, fraction, seed=seed)
+    return Setup(int(seed), X, y, train.predict(teacher, X), ds.X_val, ds.y_val, ds.X_test, ds.y_test,
+                 train.predict(teacher, ds.X_test), ds.class_names)
+
+
+def train_variants(s: Setup, *, T: float, alpha: float = 0.9, hidden: int = 16, epochs: int = 60,
+                   lr: float = 5e-2, seed: int = 0, variants=VARIANTS) -> dict:
+    """Train one student per variant at temperature T; returns {variant: model}."""
+    T = check_positive("T", T)
+    for v in variants:
+        check_choice("variant", v, VARIANTS)
+    check_int_range("hidden", hidden, 1, 4096)
+    students = nn.ModuleDict({v: models.mlp(s.X.shape[1], (hidden,), s.teacher_logits.shape[1], seed=seed)
+                              for v in variants})
+
+    def objective(model, idx):
+        out, total = {}, 0.0
+        for name, m in model.items():
+            terms = losses.distill_step(m(s.X[idx]), s.teacher_logits[idx], s.y[idx], T=T, alpha=alpha, soft=name)
+            total = total + terms["loss"]
+            out[name] = terms["soft"].detach()
+        out["loss"] = total
+        return out
+
+    train.fit(students, objective, len(s.X), epochs=epochs, lr=lr, seed=seed)
+    return dict(students.items())
+
+
+def run(s: Setup, T: float = 4.0, *, alpha: float = 0.9, example: int = 3, seed: int | None = None,
+        epochs: int = 60, lr: float = 5e-2) -> dict:
+    """Train the three variants at T; per-variant test accuracy, mean output entropy (nats, at T = 1), and
+    the teacher target and student distribution for test row ``example``."""
+    check_int_range("example", example, 0, len(s.X_test) - 1)
+    seed = s.seed if seed is None else int(seed)
+    students = train_variants(s, T=T, alpha=alpha, epochs=epochs, lr=lr, seed=seed)
+    x_t = s.teacher_test_logits[example:example + 1]
+    targets = {"kd": torch.softmax(x_t / T, -1)[0], "kd_adaptive": torch.softmax(standardize_logits(x_t) / T, -1)[0],
+               "ttm": torch.softmax(x_t / T, -1)[0]}
+    acc, ent, probs, logits = {}, {}, {}, {}
+    for name, m in students.items():
+        z = train.predict(m, s.X_test)
+        p = torch.softmax(z, -1)
+        acc[name] = metrics.accuracy(z, s.y_test)
+        ent[name] = float(metrics.entropy(p).mean())
+        probs[name] = p[example]
+        logits[name] = z
+    return {"T": float(T), "accuracy": acc, "entropy": ent, "targets": targets, "student_probs": probs,
+            "logits": logits, "label": int(s.y_test[example]), "class_names": s.class_names}
+
+
+def render(result: dict, fig) -> None:
+    """Two panels: the teacher targets each loss uses for one test digit, and the students' test accuracy."""
+    ax1, ax2 = panels(fig, 2, left=0.06, wspace=0.22)
+    width = 0.27
+    k = np.arange(len(result["class_names"]))
+    for i, name in enumerate(VARIANTS):
+        ax1.bar(k + (i - 1) * width, result["targets"][name].numpy(), width, label=f"target for {name}")
+    ax1.set_xticks(k, result["class_names"])
+    ax1.legend(fontsize=11, loc="upper right")
+    plots.style(ax1, f"Teacher target at T = {result['T']:g} (true class {result['label']})", "class (digit)",
+                "probability")
+    accs = [result["accuracy"][n] for n in VARIANTS]
+    plots.compare(ax2, list(VARIANTS), accs, title="Student test accuracy", ylabel="accuracy (fraction)",
+                  ylim=(max(0.0, min(accs) - 0.08), 1.0))
+    ax2.set_xlabel("soft loss")
+
+
+def summary(result: dict) -> str:
+    cells = " | ".join(f"{n}: acc {result['accuracy'][n]:.1%}, entropy {result['entropy'][n]:.2f} nats"
+                       for n in VARIANTS)
+    return f"T = {result['T']:g} &mdash; {cells}"
+
+
+def dashboard(seed: int = 0, *, T: float = 4.0, example: int = 3, background: bool = True) -> Dashboard:
+    s = setup(seed)
+    dash = Dashboard(lambda T: run(s, T, example=example), {"T": slider(T, 0.5, 10.0, 0.5, description="temperature T")},
+                     render=render, summary=summary, figsize=FIGSIZE, title=TITLE, background=background)
+    return show_at_size(dash, FIGSIZE)
