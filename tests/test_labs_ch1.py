@@ -10,12 +10,12 @@ import course_lib.labs.ch1 as ch1
 from course_lib.labs.ch1 import (fidelity, hints, landscape, multi_teacher, rank_order, relational, soft_targets,
                                  temperature, temperature_variants)
 
-LABS = sorted(m.name for m in pkgutil.iter_modules(ch1.__path__))
+LABS = sorted(["temperature", "soft_targets", "rank_order", "hints", "relational", "fidelity", "multi_teacher",
+               "temperature_variants", "landscape"])  # the labs of notebooks 00 and ch1_01..ch1_11
 
 
-def test_every_lab_is_listed():
-    assert set(LABS) == {"temperature", "soft_targets", "rank_order", "hints", "relational", "fidelity",
-                         "multi_teacher", "temperature_variants", "landscape"}
+def test_every_lab_is_present():
+    assert set(LABS) <= {m.name for m in pkgutil.iter_modules(ch1.__path__)}
 
 
 @pytest.mark.parametrize("name", LABS)
