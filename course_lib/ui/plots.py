@@ -56,18 +56,32 @@ def curves(ax, x, series: dict, *, title: str, xlabel: str, ylabel: str, spread:
     return style(ax, title, xlabel, ylabel)
 
 
-def fast_axes(fig, ncols: int = 2):
+def fast_axes(fig, ncols: int = 2, *, left: float = 0.09, right: float = 0.985, bottom: float = 0.17,
+              top: float = 0.88, wspace: float = 0.3):
     """Side-by-side axes with fixed margins and few ticks, for live redraws.
 
     Constrained layout measures every tick label and can cost more than the
-    drawing itself; fixed margins roughly halve a dashboard's redraw time.
+    drawing itself; fixed margins roughly halve a dashboard's redraw time. The
+    defaults leave room for a y label and tick labels of about five characters;
+    widen ``left``/``wspace`` for longer ones.
     """
     from matplotlib.ticker import MaxNLocator
 
     fig.set_layout_engine("none")
-    axes = fig.subplots(1, ncols, gridspec_kw=dict(left=0.07, right=0.985, bottom=0.17, top=0.88, wspace=0.25))
+    axes = fig.subplots(1, ncols, gridspec_kw=dict(left=left, right=right, bottom=bottom, top=top, wspace=wspace))
     axes = list(np.atleast_1d(axes))
     for ax in axes:
         ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
     axes[-1].yaxis.set_major_locator(MaxNLocator(5))
     return axes
+
+
+def log_axis(ax, which: str = "y"):
+    """A log scale with plain major labels (0.01, 0.1, 1) and no crowded minor labels such as 2x10^-3."""
+    from matplotlib.ticker import LogFormatter, NullFormatter
+
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    axis.set_major_formatter(LogFormatter(labelOnlyBase=True))
+    axis.set_minor_formatter(NullFormatter())
+    return ax
