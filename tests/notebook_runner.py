@@ -36,7 +36,12 @@ def run_papermill(path: Path, out_path: Path, parameters: dict | None = None, ti
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    import os
+
     t0 = time.perf_counter()
+    claims_dir = ROOT / "tests" / "artifacts" / "claims"  # each notebook's claims with their numbers (untracked)
+    old = os.environ.get("COURSE_CLAIMS_DIR")
+    os.environ["COURSE_CLAIMS_DIR"] = str(claims_dir)  # the kernel started below inherits it
     try:
         pm.execute_notebook(str(path), str(out_path), parameters=parameters or {}, kernel_name="python3",
                             cwd=str(path.parent), progress_bar=False, execution_timeout=timeout,
@@ -51,6 +56,11 @@ def run_papermill(path: Path, out_path: Path, parameters: dict | None = None, ti
         raise AssertionError(
             f"{path.relative_to(ROOT)}: cell {e.cell_index} (execution count {e.exec_count}) raised "
             f"{e.ename}: {e.evalue}\n--- cell source ---\n{src}") from None
+    finally:
+        if old is None:
+            os.environ.pop("COURSE_CLAIMS_DIR", None)
+        else:
+            os.environ["COURSE_CLAIMS_DIR"] = old
     return time.perf_counter() - t0
 
 

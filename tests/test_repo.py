@@ -12,6 +12,28 @@ def test_notebooks_match_sources():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_instructor_kit_matches_the_notebooks():
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "instructor_kit.py"), "--check"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_instructor_kit_reads_questions_points_and_dashboards(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    import instructor_kit
+
+    src = tmp_path / "ch9_01_x.py"
+    src.write_text('# %% [header]\n# number = "9.1"\n# title = "T"\n# syllabus = ["D1"]\n# study_minutes = 20\n'
+                   '# prerequisites = []\n# objectives = ["o"]\n\n# %% [markdown]\n# **Predict, then run.** Q?\n#\n'
+                   '# <details><summary>Answer</summary>\n#\n# A.\n#\n# </details>\n\n# %%\n'
+                   'from course_lib.labs.ch1 import temperature as lab\n\n# %% [markdown]\n# ## What we learned\n'
+                   '# - first point,\n#   continued.\n# - second.\n')
+    n = instructor_kit.parse(src)
+    assert n["predictions"] == [("Q?", "A.")]
+    assert n["learned"] == ["first point, continued.", "second."]
+    assert n["labs"] == ["ch1.temperature"]
+
+
 def test_notebook_metadata_and_outputs():
     for path in all_notebooks():
         nb = json.loads(path.read_text())

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the committed notebooks and the course map from their percent-format sources.
 
-    python tools/build_notebooks.py            # notebooks/src/*.py -> notebooks/*.ipynb, and notebooks/README.md
+    python tools/build_notebooks.py            # notebooks/src/*.py -> notebooks/*.ipynb, notebooks/README.md, instructor/
     python tools/build_notebooks.py --check    # exit 1 if a committed notebook or the course map is stale
     python tools/build_notebooks.py NAME ...   # only these sources (stem or path); the map is always rebuilt
 
@@ -197,6 +197,14 @@ def main(argv=None):
         else:
             MAP_OUT.write_text(cmap, encoding="utf-8")
             print(f"wrote {MAP_OUT.relative_to(ROOT)}")
+    sys.path.insert(0, str(ROOT / "tools"))
+    import instructor_kit  # the instructor's kit is derived from the same sources
+
+    kit = instructor_kit.render_all()
+    if args.check:
+        stale += [p for p, t in kit.items() if not p.exists() or p.read_text(encoding="utf-8") != t]
+    else:
+        instructor_kit.main([])
     if stale:
         print("stale (run python tools/build_notebooks.py):", *[str(s.relative_to(ROOT)) for s in stale], sep="\n  ")
         return 1

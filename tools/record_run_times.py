@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Copy the notebook run times the last test run measured into notebooks/run_times.json, then rebuild.
+"""Copy what the last test run measured into the repository, then rebuild what depends on it.
 
-    .venv/bin/python -m pytest tests/test_notebooks.py      # writes tests/artifacts/run_times/*.json
-    .venv/bin/python tools/record_run_times.py               # notebooks/run_times.json, headers, course map
+    .venv/bin/python -m pytest tests/test_notebooks.py      # writes tests/artifacts/run_times/ and claims/
+    .venv/bin/python tools/record_run_times.py               # run times -> notebooks/run_times.json, headers,
+                                                             # course map; claims -> instructor/claims/, the kit
 
 Only notebooks of ``notebooks/`` are recorded; the time is papermill's wall
 time for the whole notebook in the suite (SEED=1, parallel workers).
@@ -30,7 +31,16 @@ def main():
     times = {k: v for k, v in sorted(times.items()) if k in stems}
     TARGET.write_text(json.dumps(times, indent=1) + "\n")
     print(f"recorded {new} run times into {TARGET.relative_to(ROOT)}")
-    return subprocess.call([sys.executable, str(ROOT / "tools" / "build_notebooks.py")])
+    claims_in, claims_out = ROOT / "tests" / "artifacts" / "claims", ROOT / "instructor" / "claims"
+    claims_out.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for f in sorted(claims_in.glob("*.json")):
+        if f.stem in stems:
+            (claims_out / f.name).write_text(json.dumps(json.loads(f.read_text()), indent=1) + "\n")
+            n += 1
+    print(f"recorded the claims of {n} notebooks into {claims_out.relative_to(ROOT)}")
+    rc = subprocess.call([sys.executable, str(ROOT / "tools" / "build_notebooks.py")])
+    return rc or subprocess.call([sys.executable, str(ROOT / "tools" / "instructor_kit.py")])
 
 
 if __name__ == "__main__":
