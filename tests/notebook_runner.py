@@ -23,6 +23,25 @@ def has_check_outputs(path: Path) -> bool:
     return any("NBVAL_CHECK_OUTPUT" in "".join(c.get("source", "")) for c in nb["cells"] if c["cell_type"] == "code")
 
 
+def compare_check_outputs(source: Path, executed: Path) -> list[str]:
+    """Stored stdout of every ``# NBVAL_CHECK_OUTPUT`` cell in ``source`` against the same cell in ``executed``."""
+    def checks(nb):
+        out = []
+        for c in nb["cells"]:
+            if c["cell_type"] == "code" and "NBVAL_CHECK_OUTPUT" in "".join(c.get("source", "")):
+                text = "".join("".join(o.get("text", "")) for o in c.get("outputs", []) if o.get("output_type") == "stream")
+                out.append(("".join(c["source"])[:60], text.strip()))
+        return out
+    want, got = checks(json.loads(source.read_text())), checks(json.loads(executed.read_text()))
+    problems = []
+    if len(want) != len(got):
+        problems.append(f"{len(want)} check cells stored, {len(got)} in the run")
+    for (src, w), (_, g) in zip(want, got):
+        if w != g:
+            problems.append(f"cell {src!r}: stored {w!r}, got {g!r}")
+    return problems
+
+
 def record_run_time(path: Path, seconds: float) -> None:
     """Keep the measured time for tools/record_run_times.py (untracked: tests/artifacts/)."""
     out = ROOT / "tests" / "artifacts" / "run_times"

@@ -356,7 +356,7 @@ claims.table()
 # NBVAL_CHECK_OUTPUT
 claims.verify()
 # %% [output]
-# claims checked: 10/10
+# claims checked: 9/9
 
 # %% [markdown]
 # ## References
