@@ -80,3 +80,55 @@ def test_diagnosis_lab_protocol_and_speed():
     assert "cancers missed" in dx.summary(r)
     with pytest.raises(ValueError, match="threshold"):
         dx.run(dx.setup(0), threshold=1.5)
+
+
+# --------------------------------------------------------------------------- A13 attribution
+def test_attribution_agreement_measures():
+    from course_lib.labs.ch4 import attribution as at
+
+    a = torch.tensor([[1.0, 2.0, 3.0, 4.0], [4.0, 3.0, 2.0, 1.0]])
+    b = torch.tensor([[10.0, 20.0, 30.0, 40.0], [1.0, 2.0, 3.0, 4.0]])
+    torch.testing.assert_close(torch.tensor(at.rank_agreement(a, b)), torch.tensor([1.0, -1.0], dtype=torch.float64))
+    assert at.topk_overlap(a, b, k=2).tolist() == [1.0, 0.0]
+    assert at.topk_overlap(a, b, k=4).tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="k"):
+        at.topk_overlap(a, b, k=5)
+    with pytest.raises(ValueError, match="same shape"):
+        at.rank_agreement(a, b[:1])
+
+
+def test_attribution_maps_with_captum():
+    from course_lib.labs.ch4 import attribution as at
+
+    lin = torch.nn.Linear(3, 2)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[1.0, -2.0, 0.0], [0.0, 0.0, 1.0]]))
+        lin.bias.zero_()
+    X = torch.tensor([[1.0, 1.0, 1.0], [2.0, 0.0, 1.0]])
+    target = torch.tensor([0, 0])
+    sal = at.attributions(lin, X, target, "saliency")
+    torch.testing.assert_close(sal, torch.tensor([[1.0, 2.0, 0.0], [1.0, 2.0, 0.0]]))
+    ig = at.attributions(lin, X, target, "integrated_gradients")  # linear model: |w * x| exactly
+    torch.testing.assert_close(ig, torch.tensor([[1.0, 2.0, 0.0], [2.0, 0.0, 0.0]]))
+    with pytest.raises(ValueError, match="method"):
+        at.attributions(lin, X, target, "lime")
+    with pytest.raises(ValueError, match="target"):
+        at.attributions(lin, X, torch.tensor([0]), "saliency")
+    with pytest.raises(ValueError, match="T"):
+        at.student(X, torch.zeros(2, 2), T=0)
+
+
+def test_attribution_lab_protocol():
+    from matplotlib.figure import Figure
+
+    from course_lib.labs.ch4 import attribution as at
+
+    dash = at.dashboard(0, background=False)
+    for T in (1, 64):
+        r = dash.update(T=T)
+        assert -1 <= r["rank"] <= 1 and 0 <= r["topk"] <= 1
+    r = dash.update(method="integrated_gradients")
+    at.render(r, Figure())
+    assert "rank agreement" in at.summary(r)
+    with pytest.raises(ValueError, match="T"):
+        at.run(at.setup(0), T=3)
