@@ -12,20 +12,22 @@
 # %%
 # parameters
 SEED = 0
-N_SEEDS = 3
+N_SEEDS = 3  # students per setting, from a block of seeds that depends on SEED
 T = 4.0
 
 # %%
-import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 from tqdm.auto import tqdm
 
-from course_lib import experiments_d as E
-from course_lib.ui import plots, widgets
+from course_lib.claims import Claims
+from course_lib.labs.ch1 import fidelity as lab
+from course_lib.ui import plots, quiz
 
-ds, strong = E.setup()
-seeds = list(range(SEED, SEED + N_SEEDS))
+claims = Claims("ch1_06_fidelity_vs_generalisation")
+s = lab.setup(SEED)  # split, strong teacher and weak teacher, all drawn with SEED
+ds = s.ds
+seeds = list(range(SEED * N_SEEDS, SEED * N_SEEDS + N_SEEDS))
 
 # %% [markdown]
 # ## 1. Two measures that are easy to confuse
@@ -42,12 +44,12 @@ seeds = list(range(SEED, SEED + N_SEEDS))
 # 1 (teacher only).
 
 # %%
-weak_acc = E.fidelity_run(1.0, teacher="weak", seed=SEED)["teacher_accuracy"]
-strong_acc = E.fidelity_run(1.0, teacher="strong", seed=SEED)["teacher_accuracy"]
+weak_acc = lab.fidelity_run(s, 1.0, teacher="weak", epochs=0)["teacher_accuracy"]
+strong_acc = lab.fidelity_run(s, 1.0, teacher="strong", epochs=0)["teacher_accuracy"]
 print(f"test accuracy: strong teacher {strong_acc:.1%}, weak teacher {weak_acc:.1%}")
 
 alphas = [0.0, 0.5, 1.0]
-runs = {(t, a): [E.fidelity_run(a, T=T, teacher=t, seed=s) for s in seeds]
+runs = {(t, a): [lab.fidelity_run(s, a, T=T, teacher=t, seed=k) for k in seeds]
         for t in tqdm(["strong", "weak"], desc="teachers") for a in alphas}
 mean = {k: {m: np.mean([r[m] for r in v]) for m in v[0]} for k, v in runs.items()}
 std = {k: {m: np.std([r[m] for r in v]) for m in v[0]} for k, v in runs.items()}
@@ -85,11 +87,15 @@ plt.show()
 
 # %%
 w1, w0 = mean["weak", 1.0], mean["weak", 0.0]
-assert w1["agree_test"] > w0["agree_test"] and w1["kl_test"] < w0["kl_test"]
-assert w1["accuracy"] < w0["accuracy"]
-assert mean["strong", 1.0]["accuracy"] > w1["accuracy"]
-for t in ("strong", "weak"):
-    assert mean[t, 1.0]["kl_train"] < mean[t, 1.0]["kl_test"]
+claims.check("with the weak teacher the alpha = 1 student agrees more and has a lower test KL than the alpha = 0 one",
+             w1["agree_test"] > w0["agree_test"] and w1["kl_test"] < w0["kl_test"],
+             agree_1=w1["agree_test"], agree_0=w0["agree_test"], kl_1=w1["kl_test"], kl_0=w0["kl_test"])
+claims.check("...yet its test accuracy is lower", w1["accuracy"] < w0["accuracy"], acc_1=w1["accuracy"], acc_0=w0["accuracy"])
+claims.check("the strong teacher's alpha = 1 student is more accurate than the weak teacher's",
+             mean["strong", 1.0]["accuracy"] > w1["accuracy"], strong=mean["strong", 1.0]["accuracy"], weak=w1["accuracy"])
+claims.check("for the alpha = 1 students the KL to the teacher is lower on the training split than on the test split",
+             all(mean[t, 1.0]["kl_train"] < mean[t, 1.0]["kl_test"] for t in ("strong", "weak")),
+             **{f"kl_{t}_{k}": mean[t, 1.0][f"kl_{k}"] for t in ("strong", "weak") for k in ("train", "test")})
 print(f"weak teacher: alpha=1 agrees {w1['agree_test']:.1%} / acc {w1['accuracy']:.1%}; "
       f"alpha=0 agrees {w0['agree_test']:.1%} / acc {w0['accuracy']:.1%}")
 
@@ -103,40 +109,52 @@ print(f"weak teacher: alpha=1 agrees {w1['agree_test']:.1%} / acc {w1['accuracy'
 #
 # ## 2. Try it
 #
-# Choose a teacher, alpha and T; the dashboard trains one student and places it in the fidelity-accuracy plane,
-# on top of the mean curves above.
+# Choose a teacher, alpha and T; the dashboard trains one student (a shorter schedule than the sweep above) and
+# shows its test agreement with the teacher next to its test accuracy and the teacher's. With the weak teacher,
+# compare alpha = 1 with alpha = 0: which bar moves up, and which down?
 
 # %%
-def render(r, fig):
-    ax = fig.subplots()
-    for t in ("strong", "weak"):
-        ax.plot([mean[t, a]["agree_test"] * 100 for a in alphas], [mean[t, a]["accuracy"] * 100 for a in alphas],
-                marker="o", alpha=0.4, label=f"{t} teacher (mean)")
-    ax.plot([r["agree_test"] * 100], [r["accuracy"] * 100], "r*", markersize=14, label="this student")
-    ax.legend(fontsize=8)
-    plots.style(ax, "Where this student lands", "test agreement with the teacher (%)", "test accuracy (%)")
-
-
-teacher_choice = W.Dropdown(options=["weak", "strong"], value="weak", description="teacher")
-dash = widgets.Dashboard(lambda teacher, alpha, T: E.fidelity_run(alpha, T=T, teacher=teacher, seed=SEED),
-                         {"teacher": teacher_choice, "alpha": widgets.slider(1.0, 0.0, 1.0, 0.1, description="alpha"),
-                          "T": widgets.slider(T, 1.0, 10.0, 0.5, description="temperature T")},
-                         render=render, title="Fidelity against accuracy",
-                         summary=lambda r: (f"agreement train {r['agree_train']:.1%} / test {r['agree_test']:.1%}; "
-                                            f"KL test {r['kl_test']:.3f}; test accuracy {r['accuracy']:.1%}"))
+dash = lab.dashboard(SEED)
 dash
 
+# %% [markdown]
+# ## Check yourself
+
 # %%
-faithful = dash.update(teacher="weak", alpha=1.0, T=T)
-accurate = dash.update(alpha=0.0)
-assert faithful["agree_test"] > accurate["agree_test"] and faithful["accuracy"] < accurate["accuracy"]
-print(f"seed {SEED}: faithful {faithful['agree_test']:.1%} agreement / {faithful['accuracy']:.1%} accuracy; "
-      f"label-trained {accurate['agree_test']:.1%} / {accurate['accuracy']:.1%}")
+quiz("A student agrees with its teacher on 99% of test images. Is it a good student?", [
+    ("Not necessarily: if the teacher is often wrong, the student copies its errors.", True,
+     "Right: always report test accuracy next to any fidelity number."),
+    ("Yes: agreement is accuracy.", False, "No: agreement is measured against the teacher, accuracy against the labels."),
+])
+
+# %%
+quiz("Why is fidelity higher on the training split than on the test split?", [
+    ("The student was fitted to the teacher's outputs on exactly those inputs.", True,
+     "Right: like any fit, it matches best where it was trained."),
+    ("The teacher is more accurate on training data, and agreement follows accuracy.", False,
+     "Not the reason here: the KL to the teacher compares two models, not a model and the labels."),
+])
 
 # %% [markdown]
-# ## What we measured
+# ## What we learned
 #
 # * With a weak teacher, the alpha = 1 student was the most faithful (highest test agreement, lowest test KL) and
 #   the least accurate; the alpha = 0 student was the least faithful and the most accurate (table above).
 # * The alpha = 1 student of the strong teacher was more accurate than that of the weak teacher.
 # * KL to the teacher was lower on the training set than on the test set for the alpha = 1 students.
+
+# %%
+claims.table()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+claims.verify()
+# %% [output]
+# claims checked: 4/4
+
+# %% [markdown]
+# ## References
+# - Stanton, S. et al. (2021). Does knowledge distillation really work? NeurIPS.
+# - Hinton, G., Vinyals, O. and Dean, J. (2015). Distilling the knowledge in a neural network. arXiv:1503.02531.
+#
+# **Next:** [1.7 Training schemes](ch1_07_training_schemes.ipynb): offline, online and self-distillation.

@@ -28,11 +28,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from course_lib import cache, data, gradvar, models, train
+from course_lib import cache, data, models, train
+from course_lib.claims import Claims
+from course_lib.distill import gradvar
+from course_lib.ui import quiz
 
-torch.manual_seed(SEED)
-ds = data.load("digits")
-teacher = cache.teacher("digits", progress=True)
+claims = Claims("ch1_10_batch_size_and_temperature")
+ds = data.load("digits", split_seed=SEED)
+teacher = cache.teacher("digits", seed=SEED, split_seed=SEED, progress=True)
+student_seeds = [2 * SEED, 2 * SEED + 1]  # two partly trained students, a block of seeds that depends on SEED
 X = ds.X_train
 teacher_logits = train.predict(teacher, X)
 print(ds, f"teacher test accuracy {train.evaluate(teacher, ds.X_test, ds.y_test):.1%}")
@@ -65,14 +69,15 @@ def partly_trained_student(seed):
     return st
 
 
-student = partly_trained_student(SEED)
+student = partly_trained_student(student_seeds[0])
 G = gradvar.per_example_grads(student, X, teacher_logits, T=4.0, scale_t2=False)
 print("per-example gradient matrix:", tuple(G.shape), "(examples, parameters)")
 check = {B: (gradvar.minibatch_variance(G, B, n_draws=2000, seed=SEED), gradvar.exact_variance(G, B))
          for B in (8, 64)}
 for B, (measured, exact) in check.items():
     print(f"B={B:3d}: sampled V = {measured:.4g}, sigma^2/B = {exact:.4g}")
-    assert abs(measured / exact - 1) < 0.1, "sampling should agree with sigma^2/B within 10%"
+claims.check("sampling with replacement agrees with sigma^2/B within 10% at B = 8 and 64",
+             all(abs(m / e - 1) < 0.1 for m, e in check.values()), ratios=[m / e for m, e in check.values()])
 
 # %% [markdown]
 # Sampling agrees with $\sigma^2/B$ to within a few percent, so our sampler measures the right thing.
@@ -117,11 +122,11 @@ for B, (measured, exact) in check.items():
 from tqdm.auto import tqdm
 
 grids = {}
-for seed in tqdm(range(SEED, SEED + 2), desc="students"):
+for seed in tqdm(student_seeds, desc="students"):
     st = partly_trained_student(seed)
     grids[seed] = gradvar.variance_grid(st, X, teacher_logits, TEMPERATURES, BATCH_SIZES, n_draws=N_DRAWS,
                                         seed=seed, scale_t2=False)
-V = grids[SEED]
+V = grids[student_seeds[0]]
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 for i, T in enumerate(TEMPERATURES):
@@ -152,8 +157,10 @@ all_b = np.concatenate(list(b_slopes.values()))
 all_c = np.concatenate(list(c_slopes.values()))
 print(f"slope in B: mean {all_b.mean():.3f}, range [{all_b.min():.3f}, {all_b.max():.3f}]")
 print(f"slope in T: mean {all_c.mean():.3f}, range [{all_c.min():.3f}, {all_c.max():.3f}]")
-assert np.all(np.abs(all_b + 1) < 0.05), "the noise should fall as 1/B for every T"
-assert np.all(np.abs(all_c + 4) < 0.35), "the noise should fall close to T^-4 for every B"
+claims.check("the noise falls as 1/B: every fitted B slope within 0.05 of -1", bool(np.all(np.abs(all_b + 1) < 0.05)),
+             slopes_min=all_b.min(), slopes_max=all_b.max())
+claims.check("without T^2 the noise falls close to T^-4: every fitted T slope within 0.35 of -4",
+             bool(np.all(np.abs(all_c + 4) < 0.35)), slopes_min=all_c.min(), slopes_max=all_c.max())
 
 # %% [markdown]
 # ## 5. Fitting the exponent of the rule directly
@@ -186,7 +193,7 @@ for seed, g in grids.items():
     print(f"   -b/c with c over all T: {predicted:.3f}; with c = {c_local:.2f} over T in [{lo}, {hi}]: "
           f"{predicted_local:.3f}")
 
-f0 = fits[SEED]
+f0 = fits[student_seeds[0]]
 fig, ax = plt.subplots(figsize=(5.5, 4))
 ax.loglog(BATCH_SIZES, f0["t_star"], "o", label="measured T*(B)")
 Bs = np.array(BATCH_SIZES, dtype=float)
@@ -199,10 +206,14 @@ ax.legend()
 plt.show()
 
 exponents = np.array([f["exponent"] for f in fits.values()])
-for f in fits.values():
-    assert abs(f["exponent"] + 0.25) < 0.04, "the fitted exponent should be within 0.04 of -1/4"
-    assert abs(f["exponent"] - f["predicted_local"]) < 0.01, "the direct fit should agree with -b/c (local c)"
-    assert f["c_local"] < np.mean(all_c), "over the T* range the variance falls faster than over the whole grid"
+claims.check("the fitted exponent of T* against B is within 0.04 of -1/4 for both students",
+             all(abs(f["exponent"] + 0.25) < 0.04 for f in fits.values()), exponents=exponents)
+claims.check("the direct fit agrees with -b/c (c measured over the T* range) within 0.01",
+             all(abs(f["exponent"] - f["predicted_local"]) < 0.01 for f in fits.values()),
+             gaps=[f["exponent"] - f["predicted_local"] for f in fits.values()])
+claims.check("over the T* range the variance falls faster in T than over the whole grid",
+             all(f["c_local"] < np.mean(all_c) for f in fits.values()),
+             c_local=[f["c_local"] for f in fits.values()], c_grid=np.mean(all_c))
 
 # %% [markdown]
 # The fitted exponent lands within a few hundredths of $-1/4$. The small gap is not noise: the regression's
@@ -236,7 +247,8 @@ ax.grid(alpha=0.3, which="both")
 ax.legend()
 plt.show()
 print(f"log-log slope in T: with T^2 {slope_scaled:.2f}, without {slope_unscaled:.2f}")
-assert abs(slope_scaled) < 1.0 and slope_unscaled < -3.5
+claims.check("with the T^2 factor the T slope is within +/-1 of zero; without it, below -3.5",
+             abs(slope_scaled) < 1.0 and slope_unscaled < -3.5, with_t2=slope_scaled, without_t2=slope_unscaled)
 
 # %% [markdown]
 # With the $T^2$ factor the noise barely moves with T (the slope is within $\pm 1$ of zero), while without it
@@ -244,7 +256,23 @@ assert abs(slope_scaled) < 1.0 and slope_unscaled < -3.5
 # equivalently about how much the soft term weighs relative to everything else. Raising T "to fight noise"
 # only works because it shrinks the soft gradient, signal and noise alike.
 #
-# ## What we measured
+# ## Check yourself
+
+# %%
+quiz("Mini-batches of B examples drawn independently: how does the gradient noise scale with B?", [
+    ("As 1/B.", True, "Right: the variance of a mean of B independent terms is sigma^2 / B."),
+    ("As 1/sqrt(B).", False, "That is the standard deviation, not the variance."),
+])
+
+# %%
+quiz("With the T^2 factor in the loss, does raising T reduce the gradient noise?", [
+    ("Hardly: the factor undoes the T^-4 fall, and the measured T slope stayed within +/-1 of zero.", True,
+     "Right: the rule T proportional to B^(-1/4) is about the unscaled soft loss."),
+    ("Yes, as T^-4.", False, "Only without the factor."),
+])
+
+# %% [markdown]
+# ## What we learned
 #
 # | claim | number behind it |
 # |---|---|
@@ -254,3 +282,20 @@ assert abs(slope_scaled) < 1.0 and slope_unscaled < -3.5
 # | the iso-noise temperature follows $T \propto B^{-1/4}$ | fitted exponent within 0.04 of $-0.25$ for two students, standard error and bootstrap interval printed |
 # | the direct fit agrees with $-b/c$ when c is measured over the T* range | within 0.01; that local c is steeper than the grid average |
 # | with the $T^2$ factor the rule disappears | T slope within $\pm 1$ with the factor, below $-3.5$ without |
+
+# %%
+claims.table()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+claims.verify()
+# %% [output]
+# claims checked: 7/7
+
+# %% [markdown]
+# ## References
+# - Hinton, G., Vinyals, O. and Dean, J. (2015). Distilling the knowledge in a neural network. arXiv:1503.02531.
+# - McCandlish, S., Kaplan, J., Amodei, D. et al. (2018). An empirical model of large-batch training.
+#   arXiv:1812.06162.
+#
+# **Next:** [1.11 The hyperparameter landscape](ch1_11_hyperparameter_landscape.ipynb): what distillation really costs.
