@@ -279,7 +279,7 @@ def _explain(text: str) -> str:
         return "raised " + " ".join(errors[-1].split())[:240]
     if "Cell outputs differ" in text:
         return "printed something other than the expected verdict"
-    return " ".join(text.split())[:240] or "failed"
+    return " ".join(text.split())[:240] or "failed (nbval gave no message)"
 
 
 def _records(log: Path, key: bytes) -> dict:
@@ -388,6 +388,11 @@ def grade(path, *, cell_timeout: float = 120, check_timeout: float = 30, total_t
     if arm[0] != "passed" and not problem:
         report.notes.append(f"the grader's first cell (which starts the checker) failed: {_explain(arm[1])}")
     died = None
+    dead_from = min((n for n, (o, t) in results.items() if "Kernel dead on test start" in t), default=None)
+    if dead_from is not None:  # the kernel was gone by then: the last failed cell before it killed it
+        died = max((n for n, (o, _) in results.items() if n < dead_from and o == "failed"), default=None)
+        if died is not None and KERNEL_DIED not in results[died][1]:
+            results[died] = ("failed", results[died][1] + "\n" + KERNEL_DIED)
     for n in learner_cells:
         outcome, text = results.get(n, ("not run", ""))
         if outcome == "failed":
@@ -428,7 +433,7 @@ def grade(path, *, cell_timeout: float = 120, check_timeout: float = 30, total_t
         elif outcome == "passed" or (ok_signed and outcome == "failed" and "Cell outputs differ" in text):
             item.message = ("the 'passed' shown did not come from the course's checker (was check or the grading "
                             "library replaced, or the output changed?) - no credit")
-        elif KERNEL_DIED in text or "Kernel dead on test start" in text or (died is not None and died < n):
+        elif KERNEL_DIED in text or "Kernel dead" in text or (died is not None and died < n):
             item.message = "not run: the kernel died earlier" + (f" in code cell {died}" if died else "")
         elif outcome == "not run":
             item.message = "this check cell did not run" + (f" ({problem})" if problem else "")

@@ -731,3 +731,24 @@ def test_h23():
             lam, v = float(v @ hv / (v @ v)), hv
         return lam
     expect("H23", {"top_hessian_eigenvalue": unnormalised}, "normalise v")
+
+
+def test_edges_of_the_older_exercises():
+    def ece_in_place(p, y, n_bins=10):
+        out = reference("H8")["expected_calibration_error"](p.clone(), y, n_bins)
+        p.clamp_(0.01, 0.99)
+        return out
+    expect("H8", {"expected_calibration_error": ece_in_place}, "in place")
+
+
+    def lwf_log_of_softmax(new, y, old, rec, *, T=2.0, lam=1.0):
+        p = torch.softmax(rec / T, -1)
+        kd = (p * (torch.log(p) - torch.log(torch.softmax(old / T, -1)))).sum(-1).mean() * T * T
+        return F.cross_entropy(new, y) + lam * kd
+    expect("H13", {"lwf_loss": lwf_log_of_softmax}, "extreme logits")
+
+    def quant_in_place(w, bits=8):
+        q, s = reference("H5")["quantize_symmetric"](w.clone(), bits)
+        w.zero_()
+        return q, s
+    expect("H5", ref("H5", quantize_symmetric=quant_in_place), "in place")

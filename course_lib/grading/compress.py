@@ -181,7 +181,10 @@ def check_h5(f):
     w = w.float()
     for bits in (8, 4, 2):
         qmax = 2 ** (bits - 1) - 1
-        out = call(quant, w.clone(), bits)
+        w_in = w.clone()
+        out = call(quant, w_in, bits)
+        if not torch.equal(w_in, w):
+            raise Mistake("quantize_symmetric changed w in place: compute q from w without modifying it")
         if not (isinstance(out, tuple) and len(out) == 2):
             raise Mistake("quantize_symmetric should return a pair (q, scale)")
         q, scale = as_tensor(out[0], "q"), as_tensor(out[1], "scale")

@@ -465,6 +465,11 @@ def check_h13(f):
                    f"{np.round(want.numpy(), 4).tolist()}: CE(new_logits, labels) + lam * T^2 * "
                    f"KL(softmax(recorded/T) || softmax(old_head/T))")
         raise Mistake(msg)
+    big = as_float(call(fn, new.clone() * 200, y.clone(), old.clone() * 200, rec.clone() * 200, T=1.0, lam=1.0),
+                   "lwf_loss(extreme logits)")
+    if not math.isfinite(big):
+        raise Mistake("with extreme logits (about +-600) your loss is inf or nan: use F.log_softmax, never "
+                      "log(softmax(...))")
     o_req = old.clone().requires_grad_(True)
     n_req = new.clone().requires_grad_(True)
     out = call(fn, n_req, y.clone(), o_req, rec.clone(), T=2.0, lam=1.0)

@@ -61,7 +61,10 @@ def check_h8(f):
     certain[:40] = F.one_hot(pred[:40], k).double()  # confidence exactly 1
     cases.append((certain, labels, 10))
     for p, y, bins in cases:
-        got = as_float(call(fn, p.clone().float(), y.clone(), n_bins=bins), "expected_calibration_error(...)")
+        p_in = p.clone().float()
+        got = as_float(call(fn, p_in, y.clone(), n_bins=bins), "expected_calibration_error(...)")
+        if not torch.equal(p_in, p.float()):
+            raise Mistake("expected_calibration_error changed probs in place: read them, do not modify them")
         want = _ece_variant(p.float(), y, bins)
         if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
             continue

@@ -111,9 +111,9 @@
 # | H22 | `layer_mapping` (uniform, first, last) | chapter 4 (hidden-state distillation) |
 # | H23 | `top_hessian_eigenvalue` (checked against `torch.autograd.functional.hessian`) | chapter 1, sharpness (D13) |
 #
-# Two exercises accept the same alternative, and so does every loss exercise that contains a KL divergence
-# (H2, H13, H15, H20): the cross-entropy with the soft targets in place of the KL. The two differ by the
-# teacher's entropy, a constant that does not change any gradient.
+# Every loss exercise that contains a KL divergence (H2, H13, H15, H20) accepts the same alternative, the
+# cross-entropy with the soft targets in place of the KL: the two differ by the teacher's entropy, a
+# constant that changes no gradient.
 #
 # Chapter 1 notebooks are `notebooks/ch1_01_*` to `ch1_11_*` (D1, D2 in the first, then D3 to D12 one per
 # notebook); chapter 2 notebooks are `ch2_01_*` to `ch2_08_*` (C1 to C8); chapter 3 teaches robustness (B1),
