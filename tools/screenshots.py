@@ -67,13 +67,24 @@ def start_lab(tmp: Path):
 
 def shoot(page, url, token, stem, out: Path, timeout_s: int) -> list[str]:
     problems = []
-    page.goto(f"{url}/lab/tree/notebooks/{stem}.ipynb?token={token}", timeout=120_000)
+    # a workspace of its own: only this notebook is open
+    page.goto(f"{url}/lab/workspaces/{stem}/tree/notebooks/{stem}.ipynb?token={token}&reset", timeout=120_000)
     page.wait_for_selector(".jp-Notebook", timeout=120_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-item:has(.lm-Menu-itemLabel:text-is('Run All Cells'))").click()
-    page.wait_for_function("() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]"
-                           ".some(e => /\\[\\*\\]/.test(e.innerText))", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=300_000)
+    started = "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].some(e => /\\[\\*\\]/.test(e.innerText))"
+    for attempt in range(3):  # Run > Run All Cells, as a learner would
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        item = page.locator(".lm-Menu-item:has(.lm-Menu-itemLabel:text-is('Run All Cells'))")
+        item.wait_for(state="visible", timeout=30_000)
+        page.wait_for_timeout(300)
+        item.click()
+        try:
+            page.wait_for_function(started, timeout=30_000)
+            break
+        except Exception:
+            page.keyboard.press("Escape")
+    else:
+        raise RuntimeError("Run All Cells did not start the notebook")
     # finished when nothing is queued or running and the kernel is idle (an error stops Run All early)
     page.wait_for_function(
         "() => !document.querySelector('.jp-Notebook-ExecutionIndicator[data-status=\"busy\"]') &&"

@@ -275,14 +275,15 @@ for k, v in ls.items():
 # true digit; the diagonal is hidden so the wrong classes are visible):
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
-for ax, key, title in zip(axes, ("spread", "spread_ls"), ("plain teacher", f"teacher trained with smoothing {LS_TEACHER}")):
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+fig.suptitle(f"Wrong-class shares at T = {T:g} (each row sums to 1 without the diagonal)")
+for ax, key, title in zip(axes, ("spread", "spread_ls"), ("plain teacher", f"teacher smoothed with eps = {LS_TEACHER}")):
     M = sim[key].copy()
     np.fill_diagonal(M, np.nan)
     im = ax.imshow(M / np.nansum(M, 1, keepdims=True), cmap="viridis", vmin=0, vmax=0.5)
     ax.set_xticks(range(10))
     ax.set_yticks(range(10))
-    plots.style(ax, f"Wrong-class shares, {title}", "wrong class (digit)", "true class (digit)")
+    plots.style(ax, title, "wrong class (digit)", "true class (digit)")
     ax.grid(False)
 fig.colorbar(im, ax=axes, label="share of the wrong-class probability", shrink=0.9)
 plt.show()
