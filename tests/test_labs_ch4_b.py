@@ -35,3 +35,18 @@ def test_graphs_load_offline_and_seeded():
     assert torch.equal(a.edges, b.edges) and torch.equal(a.train_idx, b.train_idx)
     les = graphs.load_graph("lesmis", seed=0)
     assert les.n_nodes == 77 and les.n_classes >= 3
+
+
+def test_policy_lab_names_and_values():
+    from matplotlib.figure import Figure
+
+    from course_lib.labs.ch4 import policy
+
+    s = policy.setup(0, n_episodes=2)
+    assert s.returns.shape == (len(policy.TAUS), 3, 2) and s.entropy.shape == (len(policy.TAUS), 3)
+    r = policy.run(s, 1.0)
+    assert r["tau"] == 1.0 and r["returns"].shape == (3, 2)
+    assert "tau = 1" in policy.summary(r)
+    policy.render(r, Figure())
+    with pytest.raises(ValueError, match="tau"):
+        policy.run(s, 0.7)
