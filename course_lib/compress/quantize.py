@@ -12,22 +12,24 @@
 * ``ternarize`` maps a weight to {-a, 0, +a}; built from ``sign`` it has a zero
   gradient everywhere, while ``TernarySTE`` (a ``torch.autograd.Function``)
   passes the gradient straight through in its backward pass.
+* ``kmeans_codebook`` / ``share_weights``: k-means weight sharing (Deep
+  Compression's quantization stage); byte counts live in ``compress.encode``.
 """
 from __future__ import annotations
 
 import copy
-import io
 import warnings
 from contextlib import contextmanager
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from ._checks import check_choice, check_range
+from .._checks import check_choice, check_int_range, check_range
+from .encode import ALLOWED_BITS, SCHEMES
+from .layers import linear_layers
 
-ALLOWED_BITS = (2, 3, 4, 5, 6, 7, 8)
-SCHEMES = ("per_tensor", "per_channel")
 PTQ_MODES = ("dynamic", "weight_only")
 STE_MODES = ("ste", "none")
 
@@ -104,14 +106,8 @@ class FakeQuantize(nn.Module):
         return f"bits={self.bits}, scheme={self.scheme!r}, symmetric={self.symmetric}"
 
 
-def _linears(model: nn.Module, layers=None):
-    named = {n: m for n, m in model.named_modules() if isinstance(m, nn.Linear)}
-    if layers is None:
-        return named
-    layers = [layers] if isinstance(layers, str) else list(layers)
-    for n in layers:
-        check_choice("layers", n, sorted(named))
-    return {n: named[n] for n in layers}
+def _linears(model: nn.Module, layers=None) -> dict:
+    return dict(linear_layers(model, names=layers, required=False))
 
 
 def add_fake_quant(model: nn.Module, bits: int, *, scheme: str = "per_tensor", symmetric: bool = True,
@@ -195,15 +191,6 @@ def legacy_int8_dynamic(model: nn.Module) -> nn.Module:
     return q
 
 
-def serialized_bytes(model: nn.Module) -> int:
-    """Bytes of ``torch.save(model.state_dict())``: the size on disk, whatever the tensor types."""
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.save(model.state_dict(), buf)
-    return buf.getbuffer().nbytes
-
-
 # --------------------------------------------------------------------------- ternary weights
 def ternary_params(w: torch.Tensor, *, delta_factor: float = 0.7):
     """Threshold and scale of a ternary weight (Li & Liu's Ternary Weight Networks rule).
@@ -280,158 +267,52 @@ def add_ternary(model: nn.Module, *, mode: str = "ste", delta_factor: float = 0.
     return model
 
 
-def ternary_bytes(model: nn.Module) -> int:
-    """Storage of a ternary model: 2 bits per ternary weight plus one float32 scale per layer,
-    every other parameter (biases) in float32."""
-    n = sum(4 * p.numel() for p in model.parameters())
-    for m in model.modules():
-        if parametrize.is_parametrized(m, "weight") and any(
-                isinstance(p, Ternary) for p in m.parametrizations["weight"]):
-            k = m.parametrizations["weight"].original.numel()
-            n += -4 * k + (2 * k + 7) // 8 + 4
-    return n
+# --------------------------------------------------------------------------- weight sharing
+def kmeans_codebook(w: torch.Tensor, n_clusters: int, *, seed: int = 0, keep_zero: bool = True) -> tuple:
+    """Cluster the weights of one layer: ``(codes, codebook)`` with ``codebook[codes] ~ w``.
 
-
-# --------------------------------------------------------------------------- the bit-width slider
-def packed_bytes(model: nn.Module, bits: int, *, scheme: str = "per_tensor") -> int:
-    """Storage if every Linear weight used ``bits`` bits (plus one float32 scale per tensor or
-    per row); biases and other parameters stay float32."""
-    check_choice("bits", bits, ALLOWED_BITS)
-    check_choice("scheme", scheme, SCHEMES)
-    n = 0
-    for m in model.modules():
-        if isinstance(m, nn.Linear):
-            k = m.in_features * m.out_features
-            n += (bits * k + 7) // 8 + 4 * (m.out_features if scheme == "per_channel" else 1)
-            n += 4 * (m.bias.numel() if m.bias is not None else 0)
-    return n
-
-
-class BitwidthLab:
-    """What the bit-width slider computes, as a plain callable.
-
-    ``lab(bits, scheme, steps)`` fake-quantizes a copy of the trained float
-    ``model`` (post-training quantization: PTQ), measures test accuracy, then
-    fine-tunes it for ``steps`` full-batch steps with the quantizer in the loop
-    (quantization-aware training, QAT), distilling from the float model's
-    logits at temperature ``T``, and measures again. The float model is never
-    changed; every call starts again from its weights.
+    scikit-learn ``KMeans`` on the weight values, initialised linearly between
+    the smallest and largest weight (the initialisation Deep Compression found
+    best). With ``keep_zero`` and pruned weights present, code 0 is exactly 0.0,
+    reserved for the zeros, and the other ``n_clusters - 1`` centroids are fitted
+    to the non-zero weights only.
     """
+    from sklearn.cluster import KMeans
 
-    def __init__(self, model: nn.Module, X_train, y_train, X_test, y_test, *, T: float = 2.0,
-                 alpha: float = 0.7, lr: float = 1e-3, show_layer: str | None = None):
-        from . import train
+    check_int_range("n_clusters", n_clusters, 2, 256)
+    a = w.detach().cpu().numpy().astype(np.float64).ravel()
+    zero = a == 0
+    reserve = bool(keep_zero and zero.any())
+    fit_on = a[~zero] if reserve else a
+    k = min(n_clusters - 1 if reserve else n_clusters, len(np.unique(fit_on)))
+    codes = np.zeros(a.shape, dtype=np.int64)
+    if k >= 1:
+        init = np.linspace(fit_on.min(), fit_on.max(), k).reshape(-1, 1)
+        km = KMeans(n_clusters=k, init=init, n_init=1, random_state=int(seed)).fit(fit_on.reshape(-1, 1))
+        centroids = km.cluster_centers_.ravel()
+        labels = km.labels_ + (1 if reserve else 0)
+    else:
+        centroids, labels = np.zeros(0), np.zeros(0, dtype=np.int64)
+    if reserve:
+        codes[~zero] = labels
+        codebook = np.concatenate([[0.0], centroids])
+    else:
+        codes[:] = labels
+        codebook = centroids
+    return codes.reshape(tuple(w.shape)), codebook.astype(np.float32)
 
-        self.model = model.eval()
-        self.state = copy.deepcopy(model.state_dict())
-        self.work = copy.deepcopy(model)
-        self.X_train, self.y_train, self.X_test, self.y_test = X_train, y_train, X_test, y_test
-        self.T, self.alpha, self.lr = T, alpha, lr
-        self.teacher_logits = train.predict(model, X_train)
-        self.acc_float = train.evaluate(model, X_test, y_test)
-        names = list(_linears(model))
-        self.show_layer = show_layer or names[len(names) // 2]
-        check_choice("show_layer", self.show_layer, names)
-        self.curve = {s: [self._ptq_accuracy(b, s) for b in ALLOWED_BITS] for s in SCHEMES}
 
-    def _ptq_accuracy(self, bits, scheme):
-        from . import train
+def share_weights(model: nn.Module, n_clusters: int = 16, *, seed: int = 0, keep_zero: bool = True) -> tuple:
+    """A copy of ``model`` whose Linear weights are replaced by their k-means centroids.
 
-        with fake_quantized(self.model, bits, scheme=scheme):
-            return train.evaluate(self.model, self.X_test, self.y_test)
-
-    def __call__(self, bits: int = 4, scheme: str = "per_channel", steps: int = 15) -> dict:
-        from . import train
-
-        check_choice("bits", bits, ALLOWED_BITS)
-        check_choice("scheme", scheme, SCHEMES)
-        steps = int(steps)
-        if steps < 0:
-            raise ValueError(f"steps must be >= 0, got {steps}")
-        work = remove_fake_quant(self.work)
-        work.load_state_dict(self.state)
-        add_fake_quant(work, bits, scheme=scheme)
-        acc_ptq = train.evaluate(work, self.X_test, self.y_test)
-        layer = dict(work.named_modules())[self.show_layer]
+    Returns ``(model, codes)`` with ``codes = {layer name: (codes array, codebook)}``.
+    """
+    check_int_range("n_clusters", n_clusters, 2, 256)
+    out = copy.deepcopy(model).eval()
+    codes = {}
+    for name, m in linear_layers(out):
+        c, book = kmeans_codebook(m.weight, n_clusters, seed=seed, keep_zero=keep_zero)
         with torch.no_grad():
-            w_float = layer.parametrizations["weight"].original.detach().clone()
-            w_ptq = layer.weight.detach().clone()
-        acc_qat = acc_ptq
-        if steps:
-            objective = train.kd_objective(self.X_train, self.y_train, self.teacher_logits, T=self.T, alpha=self.alpha)
-            train.fit(work, objective, len(self.X_train), epochs=steps, lr=self.lr, seed=0)
-            acc_qat = train.evaluate(work, self.X_test, self.y_test)
-        return dict(bits=int(bits), scheme=scheme, steps=steps, acc_float=self.acc_float, acc_ptq=acc_ptq,
-                    acc_qat=acc_qat, mse=float((w_ptq - w_float).pow(2).mean()), layer=self.show_layer,
-                    w_float=w_float, w_ptq=w_ptq, curve=self.curve,
-                    bytes_float=4 * sum(p.numel() for p in self.model.parameters()),
-                    bytes_quant=packed_bytes(self.model, bits, scheme=scheme))
-
-
-def render_bitwidth(result: dict, fig) -> None:
-    """Left: float weights against their quantized values; right: accuracy against bit width."""
-    from .ui.plots import style
-
-    from .ui.plots import fast_axes
-
-    ax1, ax2 = fast_axes(fig)
-    wf, wq = result["w_float"].flatten(), result["w_ptq"].flatten()
-    pick = torch.linspace(0, len(wf) - 1, min(len(wf), 300)).long()  # a fixed, even subsample keeps redraws fast
-    wf, wq = wf[pick].numpy(), wq[pick].numpy()
-    ax1.plot(wf, wq, ".", ms=3, color="tab:orange", label=f"{result['bits']}-bit ({result['scheme']})")
-    lim = [float(wf.min()), float(wf.max())]
-    ax1.plot(lim, lim, lw=0.8, color="gray", ls="--", label="identity")
-    ax1.legend(fontsize=8, loc="upper left")
-    style(ax1, f"{result['layer']}: quantized against float weight", "float weight (unitless)",
-          "quantized weight (unitless)")
-    bits = list(ALLOWED_BITS)
-    for s, colour in zip(SCHEMES, ("tab:red", "tab:blue")):
-        ax2.plot(bits, [100 * a for a in result["curve"][s]], marker="o", color=colour, label=f"PTQ {s}")
-    ax2.axhline(100 * result["acc_float"], color="gray", ls=":", label="float32")
-    ax2.plot([result["bits"]], [100 * result["acc_qat"]], marker="*", ms=14, color="tab:green", ls="none",
-             label=f"QAT, {result['steps']} steps ({result['scheme']})")
-    ax2.set_ylim(0, 100)
-    ax2.legend(fontsize=8, loc="lower right")
-    style(ax2, "test accuracy against bit width", "bits per weight", "test accuracy (%)")
-
-
-def summarize_bitwidth(result: dict) -> str:
-    r = result
-    return (f"<b>{r['bits']} bits, {r['scheme']}</b>: float32 {r['acc_float']:.1%} &rarr; PTQ {r['acc_ptq']:.1%} "
-            f"&rarr; after {r['steps']} QAT steps {r['acc_qat']:.1%}. Weight MSE in {r['layer']}: {r['mse']:.2e}. "
-            f"Size {r['bytes_float'] / 1024:.1f} KiB &rarr; {r['bytes_quant'] / 1024:.1f} KiB "
-            f"({r['bytes_float'] / r['bytes_quant']:.1f}x smaller).")
-
-
-def bitwidth_dashboard(lab: BitwidthLab, *, bits: int = 4, scheme: str = "per_channel", steps: int = 10,
-                       background: bool = True):
-    """A live :class:`course_lib.widgets.Dashboard` over ``lab``: bits, scheme and QAT steps."""
-    import ipywidgets as W
-
-    from .ui.widgets import Dashboard, slider
-
-    controls = dict(bits=slider(bits, 2, 8, 1, integer=True, description="bits"),
-                    scheme=W.ToggleButtons(options=list(SCHEMES), value=scheme, description="scale"),
-                    steps=slider(steps, 0, 20, 5, integer=True, description="QAT steps"))
-    return Dashboard(lab, controls, render=render_bitwidth, summary=summarize_bitwidth, figsize=(10, 3.4),
-                     title="Bit width: fake quantization, then a short distilled fine-tune", background=background)
-
-
-def float_student(dataset: str = "digits", *, hidden=(64,), seed: int = 0) -> nn.Module:
-    """The trained float32 MLP the bit-width slider quantizes (cached on disk; ~1 s the first time)."""
-    from . import cache, data, models, train
-
-    ds = data.load(dataset)
-    config = dict(kind="quant-student", dataset=dataset, hidden=list(hidden), seed=seed, epochs=200, lr=1e-2)
-    return cache.cached_model(
-        config, lambda: models.mlp(ds.n_features, hidden, ds.n_classes, seed=seed),
-        lambda m: train.train_scratch(m, ds.X_train, ds.y_train, epochs=200, lr=1e-2, seed=seed),
-        name=f"quant-student-{dataset}")
-
-
-def default_lab(dataset: str = "digits", **kw) -> BitwidthLab:
-    """A :class:`BitwidthLab` over :func:`float_student` on ``dataset`` (what the notebook and benchmark use)."""
-    from . import data
-
-    ds = data.load(dataset)
-    return BitwidthLab(float_student(dataset), ds.X_train, ds.y_train, ds.X_test, ds.y_test, lr=3e-3, **kw)
+            m.weight.copy_(torch.from_numpy(book[c]))
+        codes[name] = (c, book)
+    return out, codes

@@ -3,7 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib import models, quantize as Q
+from course_lib import models
+from course_lib.compress import encode as E, quantize as Q
 
 
 def test_qrange_and_bad_bits():
@@ -69,7 +70,7 @@ def test_int8_ptq_torchao():
         assert "torchao" in q.ptq_backend  # torchao works here: no silent fallback
         with torch.no_grad():
             assert torch.allclose(q(x), m(x), atol=0.05)
-        assert Q.serialized_bytes(q) < 0.6 * Q.serialized_bytes(m)
+        assert E.serialized_bytes(q) < 0.6 * E.serialized_bytes(m)
     assert isinstance(m[0].weight, nn.Parameter) and m[0].weight.dtype == torch.float32  # original untouched
     with pytest.raises(ValueError, match="mode must be one of"):
         Q.int8_ptq(m, mode="static")
@@ -77,8 +78,8 @@ def test_int8_ptq_torchao():
 
 def test_packed_bytes():
     m = models.mlp(8, (4,), 2, seed=0)  # weights 32 + 8, biases 4 + 2
-    assert Q.packed_bytes(m, 8) == 32 + 4 + 8 + 4 + 4 * 6
-    assert Q.packed_bytes(m, 2, scheme="per_channel") == 8 + 16 + 2 + 8 + 4 * 6
+    assert E.packed_bytes(m, 8) == 32 + 4 + 8 + 4 + 4 * 6
+    assert E.packed_bytes(m, 2, scheme="per_channel") == 8 + 16 + 2 + 8 + 4 * 6
 
 
 def test_ternary_zero_gradient_and_ste():
@@ -108,22 +109,4 @@ def test_ternary_parametrization_and_bytes():
     m = models.mlp(8, (16,), 4, seed=0)
     Q.add_ternary(m)
     assert len(torch.unique(m.fc1.weight.detach().abs())) == 2
-    assert Q.ternary_bytes(m) == (2 * 128 + 7) // 8 + 4 + (2 * 64 + 7) // 8 + 4 + 4 * (16 + 4)
-
-
-def test_bitwidth_lab_and_dashboard():
-    from course_lib import data, train
-
-    ds = data.load()
-    m = models.mlp(64, (16,), 10, seed=0)
-    train.train_scratch(m, ds.X_train, ds.y_train, epochs=30, lr=3e-2)
-    before = {k: v.clone() for k, v in m.state_dict().items()}
-    lab = Q.BitwidthLab(m, ds.X_train, ds.y_train, ds.X_test, ds.y_test)
-    r = lab(bits=3, scheme="per_tensor", steps=5)
-    assert 0 <= r["acc_ptq"] <= 1 and r["steps"] == 5 and r["bytes_quant"] < r["bytes_float"]
-    assert all(torch.equal(before[k], v) for k, v in m.state_dict().items())  # the float model is untouched
-    assert lab(bits=3, scheme="per_tensor", steps=5)["acc_qat"] == r["acc_qat"]  # repeatable
-    with pytest.raises(ValueError, match="bits"):
-        lab(bits=1)
-    dash = Q.bitwidth_dashboard(lab, background=False)
-    assert dash.update(bits=8, scheme="per_channel", steps=0)["acc_ptq"] > 0.5
+    assert E.ternary_bytes(m) == (2 * 128 + 7) // 8 + 4 + (2 * 64 + 7) // 8 + 4 + 4 * (16 + 4)

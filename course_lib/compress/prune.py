@@ -9,12 +9,11 @@
   ``torch.nn.utils.parametrize`` mask with a straight-through gradient.
 * ``mask_units`` zeroes whole hidden units (``prune.ln_structured``), and
   ``shrink`` rebuilds the MLP without them, which is what makes it faster.
-* ``sparse_bytes`` counts what a COO or CSR encoding really stores.
+Byte counts live in :mod:`course_lib.compress.encode`.
 """
 from __future__ import annotations
 
 import copy
-import warnings
 from collections import OrderedDict
 from typing import Callable
 
@@ -23,12 +22,12 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils import prune as tprune
 
-from ._checks import check_choice, check_int_range, check_positive, check_range
+from .._checks import check_choice, check_int_range, check_positive, check_range
+from ..seeding import fork
+from .layers import PRUNABLE, linear_layers
 
-PRUNABLE = (nn.Linear, nn.Conv1d, nn.Conv2d)
 SCOPES = ("layer", "global")
 METHODS = ("magnitude", "movement")
-LAYOUTS = ("coo", "csr")
 
 
 def check_sparsity(value, name: str = "sparsity") -> float:
@@ -37,8 +36,8 @@ def check_sparsity(value, name: str = "sparsity") -> float:
 
 
 def prunable(model: nn.Module) -> list:
-    """``[(name, module)]`` of the Linear and Conv layers whose weights get pruned."""
-    return [(n, m) for n, m in model.named_modules() if isinstance(m, PRUNABLE)]
+    """``[(name, module)]`` of the Linear and Conv layers whose weights get pruned (none: an empty list)."""
+    return linear_layers(model, kinds=PRUNABLE, required=False)
 
 
 def _weight(module) -> torch.Tensor:
@@ -89,48 +88,6 @@ def sparsity(model: nn.Module) -> float:
     return zeros / max(total, 1)
 
 
-# --------------------------------------------------------------- sparse bytes
-def dense_bytes(t: torch.Tensor) -> int:
-    """Bytes of a tensor stored densely."""
-    return t.numel() * t.element_size()
-
-
-def sparse_bytes(t: torch.Tensor, layout: str = "csr") -> dict:
-    """Bytes torch's sparse encoding of a 2-D tensor really holds.
-
-    ``"coo"`` (``to_sparse()``) stores one value plus a (row, column) pair of
-    int64 per non-zero; ``"csr"`` (``to_sparse_csr()``) one value plus one int64
-    column per non-zero, and one int64 row pointer per row (+1).
-    Returns ``{"values", "indices", "total", "nnz"}``.
-    """
-    check_choice("layout", layout, LAYOUTS)
-    t = t.detach()
-    if t.dim() != 2:
-        raise ValueError(f"t must be a 2-D tensor (a weight matrix), got shape {tuple(t.shape)}")
-    if layout == "coo":
-        s = t.to_sparse().coalesce()
-        values, idx = s.values(), [s.indices()]
-    else:
-        with warnings.catch_warnings():  # "CSR support is in beta"
-            warnings.simplefilter("ignore", UserWarning)
-            s = t.to_sparse_csr()
-        values, idx = s.values(), [s.crow_indices(), s.col_indices()]
-    v = dense_bytes(values)
-    i = sum(dense_bytes(x) for x in idx)
-    return {"values": v, "indices": i, "total": v + i, "nnz": int(values.numel())}
-
-
-def model_bytes(model: nn.Module, layout: str | None = None) -> int:
-    """Bytes of every weight matrix and bias: dense (``layout=None``) or weights in a sparse layout."""
-    n = 0
-    for _, m in prunable(model):
-        w = _weight(m).reshape(_weight(m).shape[0], -1)
-        n += dense_bytes(w) if layout is None else sparse_bytes(w, layout)["total"]
-        if m.bias is not None:
-            n += dense_bytes(m.bias)
-    return n
-
-
 # ------------------------------------------------------------ prune + fine-tune
 def prune_finetune(base: nn.Module, sparsity: float, objective: Callable, n_samples: int, *,
                    scope: str = "layer", steps: int = 30, lr: float = 1e-3, seed: int = 0,
@@ -141,7 +98,7 @@ def prune_finetune(base: nn.Module, sparsity: float, objective: Callable, n_samp
     folded in) and, when ``eval_fn(model) -> float`` is given, ``"acc_pruned"``
     and ``"acc_finetuned"``.
     """
-    from .train import fit
+    from ..train import fit
 
     check_int_range("steps", steps, 0, 10**6)
     model = magnitude_prune(copy.deepcopy(base), sparsity, scope=scope)
@@ -181,12 +138,15 @@ class ScoredMask(nn.Module):
 
 
 def cubic_schedule(step: int, steps: int, final: float, *, ramp: float = 2 / 3) -> float:
-    """Sparsity at ``step``: from 0 up to ``final`` along a cubic over the first ``ramp`` of the steps, then flat."""
+    """Sparsity at ``step``: from 0 up to ``final`` along Zhu and Gupta's cubic over the first ``ramp`` of the
+    steps, then flat. The formula is ``torch.ao.pruning.CubicSL.sparsity_compute_fn`` (one pruning step per
+    training step)."""
+    from torch.ao.pruning import CubicSL
+
     final = check_sparsity(final, "final")
     ramp = check_range("ramp", ramp, 0.0, 1.0, lo_open=True)
     end = max(1, round(ramp * steps))
-    frac = min(1.0, (step + 1) / end)
-    return final * (1 - (1 - frac) ** 3)
+    return float(CubicSL.sparsity_compute_fn(0.0, final, min(step + 1, end), 0, 1, end))
 
 
 def _keep_masks(scores: list, sparsity: float, scope: str) -> list:
@@ -214,15 +174,17 @@ def gradual_prune(model: nn.Module, objective: Callable, *, sparsity: float, met
     Every step sets the mask from the current scores at the scheduled sparsity
     (:func:`cubic_schedule`), takes one full-batch Adam step on the weights for
     ``objective(model, idx)["loss"]`` and, for ``method="movement"``, adds
-    ``-W * dL/dW'`` to each weight's score. ``method="magnitude"`` ranks by |W|
-    instead (gradual magnitude pruning), so both differ only in the ranking.
+    ``-W * dL/dW'`` to each weight's score; a pruned weight keeps its value and
+    can come back if its score rises (Sanh et al., 2020).
+    ``method="magnitude"`` is standard gradual magnitude pruning (Zhu and Gupta,
+    2017): it ranks by |W * mask|, and a pruned weight is set to zero after every
+    step, so Adam's momentum cannot move it and it never returns.
     """
     sparsity = check_sparsity(sparsity)
     check_choice("method", method, METHODS)
     check_choice("scope", scope, SCOPES)
     check_int_range("steps", steps, 1, 10**6)
     lr = check_positive("lr", lr)
-    torch.manual_seed(int(seed))
     layers = [m for _, m in prunable(model)]
     if not layers:
         raise ValueError("model has no Linear or Conv layer to prune")
@@ -232,30 +194,35 @@ def gradual_prune(model: nn.Module, objective: Callable, *, sparsity: float, met
         masks.append(m.parametrizations.weight[0])
     weights = [p for n, p in model.named_parameters() if not n.endswith(".scores")]
     opt = torch.optim.Adam(weights, lr=lr)
-    model.train()
-    try:
-        for step in range(steps):
-            s_now = cubic_schedule(step, steps, sparsity, ramp=ramp)
-            with torch.no_grad():
-                if method == "movement":
-                    scores = [pm.scores for pm in masks]
-                else:
-                    scores = [m.parametrizations.weight.original.abs() for m in layers]
-                for pm, new in zip(masks, _keep_masks(scores, s_now, scope)):
-                    pm.mask.copy_(new)
-            opt.zero_grad(set_to_none=True)
-            for pm in masks:
-                pm.scores.grad = None
-            objective(model, slice(None))["loss"].backward()
-            opt.step()
-            if method == "movement":
+    with fork(seed):  # anything random in the objective draws from a private stream
+        model.train()
+        try:
+            for step in range(steps):
+                s_now = cubic_schedule(step, steps, sparsity, ramp=ramp)
                 with torch.no_grad():
-                    for pm in masks:
-                        pm.scores.sub_(pm.scores.grad)
-    finally:
-        model.eval()
-        for m in layers:
-            parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
+                    if method == "movement":
+                        scores = [pm.scores for pm in masks]
+                    else:  # masked weights score 0: once pruned, always pruned
+                        scores = [(m.parametrizations.weight.original * pm.mask).abs() for m, pm in zip(layers, masks)]
+                    for pm, new in zip(masks, _keep_masks(scores, s_now, scope)):
+                        pm.mask.copy_(new)
+                opt.zero_grad(set_to_none=True)
+                for pm in masks:
+                    pm.scores.grad = None
+                objective(model, slice(None))["loss"].backward()
+                opt.step()
+                if method == "magnitude":
+                    with torch.no_grad():
+                        for m, pm in zip(layers, masks):
+                            m.parametrizations.weight.original.mul_(pm.mask)
+                if method == "movement":
+                    with torch.no_grad():
+                        for pm in masks:
+                            pm.scores.sub_(pm.scores.grad)
+        finally:
+            model.eval()
+            for m in layers:
+                parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
     return model
 
 
@@ -350,79 +317,3 @@ def remove_units(model: nn.Module, amount: float) -> nn.Sequential:
 def hidden_sizes(model: nn.Module) -> tuple:
     """Output widths of the hidden Linear layers of an MLP."""
     return tuple(m.out_features for _, m in _mlp_parts(model) if isinstance(m, nn.Linear))[:-1]
-
-
-# --------------------------------------------------------------- the subject
-def trained_mlp(dataset: str = "digits", *, hidden=(128, 128), seed: int = 0, epochs: int = 200,
-                lr: float = 3e-3) -> nn.Sequential:
-    """A dense MLP trained with cross-entropy on ``dataset``: the model this chapter prunes (cached on disk)."""
-    from . import cache, data, models, train
-
-    ds = data.load(dataset)
-    hidden = tuple(int(h) for h in hidden)
-    config = dict(kind="dense-mlp", dataset=dataset, hidden=list(hidden), seed=int(seed), epochs=int(epochs), lr=lr)
-    return cache.cached_model(
-        config, lambda: models.mlp(ds.n_features, hidden, ds.n_classes, seed=seed),
-        lambda m: train.train_scratch(m, ds.X_train, ds.y_train, epochs=epochs, lr=lr, seed=seed),
-        name=f"dense-{dataset}-mlp")
-
-
-# ------------------------------------------------------- the live slider (C1)
-def sparsity_report(base: nn.Module, sparsity: float, *, scope: str, X_train, y_train, X_eval, y_eval,
-                    steps: int = 20, lr: float = 3e-3, seed: int = 0) -> dict:
-    """Magnitude-prune a copy of ``base``, fine-tune it briefly with cross-entropy, and measure it.
-
-    Returns accuracies on (X_eval, y_eval) of the dense, pruned and fine-tuned
-    models, the achieved sparsity per layer, and the bytes of the weights dense
-    and in COO / CSR encodings.
-    """
-    import torch.nn.functional as F
-
-    def objective(model, idx):
-        return {"loss": F.cross_entropy(model(X_train[idx]), y_train[idx])}
-
-    def acc(model):
-        with torch.no_grad():
-            return float((model(X_eval).argmax(-1) == y_eval).float().mean())
-
-    out = prune_finetune(base, sparsity, objective, len(X_train), scope=scope, steps=steps, lr=lr, seed=seed,
-                         eval_fn=acc)
-    model = out["finetuned"]
-    return {"sparsity": sparsity, "scope": scope, "acc_dense": acc(base), "acc_pruned": out["acc_pruned"],
-            "acc_finetuned": out["acc_finetuned"], "layer_sparsity": layer_sparsity(model),
-            "bytes": {"dense": model_bytes(model), "COO": model_bytes(model, "coo"),
-                      "CSR": model_bytes(model, "csr")}}
-
-
-def sparsity_dashboard(base: nn.Module, dataset, *, steps: int = 20, lr: float = 3e-3, seed: int = 0,
-                       sparsity: float = 0.8, scope: str = "layer", background: bool = True):
-    """A live :class:`~course_lib.widgets.Dashboard` over :func:`sparsity_report` (slider + scope menu)."""
-    import ipywidgets as W
-
-    from . import latency
-    from .ui import plots, widgets
-
-    def fn(sparsity, scope):
-        with latency.threads(1):  # small matrices: one thread is as fast, and immune to a busy second core
-            return sparsity_report(base, sparsity, scope=scope, X_train=dataset.X_train, y_train=dataset.y_train,
-                                   X_eval=dataset.X_val, y_eval=dataset.y_val, steps=steps, lr=lr, seed=seed)
-
-    def render(r, fig):
-        fig.set_layout_engine("none")  # a fixed layout draws about twice as fast as "constrained"
-        ax = fig.add_axes((0.08, 0.15, 0.6, 0.72))
-        plots.compare(ax, ["dense", "pruned", f"pruned + {steps} steps"],
-                      [r["acc_dense"], r["acc_pruned"], r["acc_finetuned"]],
-                      title=f"{r['sparsity']:.0%} of weights zeroed ({r['scope']} scope)",
-                      ylabel="validation accuracy", ylim=(0, 1.1))
-
-    def summary(r):
-        b = r["bytes"]
-        sizes = " &middot; ".join(f"{k} {v / 1024:.0f} KiB" for k, v in b.items())
-        per = ", ".join(f"{k} {v:.0%}" for k, v in r["layer_sparsity"].items())
-        return f"weights + biases stored: {sizes}<br>zeros per layer: {per}"
-
-    scope_menu = W.Dropdown(options=list(SCOPES), value=scope, description="scope")
-    return widgets.Dashboard(fn, {"sparsity": widgets.slider(sparsity, 0.0, 0.99, 0.01, description="sparsity"),
-                                  "scope": scope_menu},
-                             render=render, summary=summary, title="Magnitude pruning, then a short fine-tune",
-                             background=background)

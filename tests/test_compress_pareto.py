@@ -1,4 +1,4 @@
-"""Pareto fronts: domination, masks, senses, errors, plotting."""
+"""Pareto fronts: domination, masks, senses, errors; the plot helper in ui.plots."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -6,7 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from course_lib import pareto
+from course_lib.compress import pareto
+from course_lib.ui import pareto_plot as plots
 
 
 def test_front_mask_min_max():
@@ -37,19 +38,24 @@ def test_errors():
         pareto.dominators([(1, 2)], ("min", "max"), 3)
 
 
+def _plot(ax, x, y, labels, **kw):
+    front = pareto.front_mask(np.column_stack([x, y]), ("min", "max")) if len(x) == len(y) else [True] * len(x)
+    plots.pareto_front(ax, x, y, labels, front, **kw)
+    return np.asarray(front)
+
+
 def test_plot_front():
     fig, ax = plt.subplots()
-    mask = pareto.plot_front(ax, [1, 2, 3], [0.5, 0.9, 0.8], ["a", "b", "c"], title="t", xlabel="x (B)",
-                             ylabel="y (%)")
+    mask = _plot(ax, [1, 2, 3], [0.5, 0.9, 0.8], ["a", "b", "c"], title="t", xlabel="x (B)", ylabel="y (%)")
     assert mask.tolist() == [True, True, False]
     assert ax.get_title() == "t" and ax.get_xlabel() == "x (B)"
     with pytest.raises(ValueError, match="same length"):
-        pareto.plot_front(ax, [1, 2], [1], ["a"], title="t", xlabel="x", ylabel="y")
+        plots.pareto_front(ax, [1, 2], [1], ["a"], [True, True], title="t", xlabel="x", ylabel="y")
     with pytest.raises(ValueError, match="groups"):
-        pareto.plot_front(ax, [1, 2], [1, 2], ["a", "b"], groups=["g"], title="t", xlabel="x", ylabel="y")
+        _plot(ax, [1, 2], [1, 2], ["a", "b"], groups=["g"], title="t", xlabel="x", ylabel="y")
     fig2, ax2 = plt.subplots()  # a point below the floor is drawn on it; the front uses true values
-    mask = pareto.plot_front(ax2, [1, 2, 3], [10, 90, 80], [1, 2, 3], groups=["a", "b", "b"], floor=50, title="t",
-                             xlabel="x", ylabel="y")
+    mask = _plot(ax2, [1, 2, 3], [10, 90, 80], [1, 2, 3], groups=["a", "b", "b"], floor=50, title="t",
+                 xlabel="x", ylabel="y")
     assert mask.tolist() == [True, True, False]
     assert any(t.get_text() == "1 (10)" for t in ax2.texts)
     plt.close(fig2)

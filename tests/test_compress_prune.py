@@ -1,11 +1,12 @@
-"""course_lib.prune: magnitude, movement, structured removal, sparse sizes, errors."""
+"""course_lib.compress.prune: magnitude, movement, structured removal, errors."""
 import copy
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib import models, prune
+from course_lib import models
+from course_lib.compress import encode, prune
 
 
 def _toy(seed=0, n=200):
@@ -67,17 +68,17 @@ def test_sparse_bytes_match_formulas():
     w = torch.zeros(10, 20)
     w[0, :5] = 1.0
     w[3, 7] = 2.0
-    coo = prune.sparse_bytes(w, "coo")
-    csr = prune.sparse_bytes(w, "csr")
-    assert coo == {"values": 6 * 4, "indices": 2 * 6 * 8, "total": 6 * 4 + 96, "nnz": 6}
+    coo = encode.sparse_bytes(w, "coo")
+    csr = encode.sparse_bytes(w, "csr")
+    assert coo == {"values": 6 * 4, "indices": 2 * 6 * 8, "total": 6 * 4 + 96, "nnz": 6, "index_bytes": 8}
     assert csr["total"] == 6 * 4 + 6 * 8 + 11 * 8
-    assert prune.dense_bytes(w) == 800
+    assert encode.dense_bytes(w) == 800
 
 
 def test_model_bytes_dense_matches_size_bytes():
     m = models.mlp(12, (32,), 3, seed=0)
-    assert prune.model_bytes(m) == models.size_bytes(m)
-    assert prune.model_bytes(m, "coo") > prune.model_bytes(m)  # no zeros: sparse costs more
+    assert encode.model_bytes(m) == 4 * models.count_params(m)
+    assert encode.model_bytes(m, "coo") > encode.model_bytes(m)  # no zeros: sparse costs more
 
 
 def test_cubic_schedule_rises_to_final_then_flat():
@@ -143,9 +144,9 @@ def test_remove_units_keeps_largest_units():
 @pytest.mark.parametrize("bad", [-0.1, 1.0, 1.5, float("nan"), "half"])
 def test_bad_sparsity_is_a_clear_error(bad):
     m = models.mlp(12, (8,), 3, seed=0)
-    with pytest.raises(ValueError, match=r"sparsity must .*\[0, 1\)"):
+    with pytest.raises((ValueError, TypeError), match=r"sparsity must .*\[0, 1\)"):  # a string: TypeError
         prune.magnitude_prune(m, bad)
-    with pytest.raises(ValueError, match="sparsity"):
+    with pytest.raises((ValueError, TypeError), match="sparsity"):
         prune.gradual_prune(m, None, sparsity=bad)
 
 
@@ -156,37 +157,10 @@ def test_other_bad_inputs():
     with pytest.raises(ValueError, match="method"):
         prune.gradual_prune(m, None, sparsity=0.5, method="random")
     with pytest.raises(ValueError, match="layout"):
-        prune.sparse_bytes(torch.zeros(2, 2), "bsr")
+        encode.sparse_bytes(torch.zeros(2, 2), "bsr")
     with pytest.raises(ValueError, match="2-D"):
-        prune.sparse_bytes(torch.zeros(2, 2, 2))
+        encode.sparse_bytes(torch.zeros(2, 2, 2))
     with pytest.raises(ValueError, match="amount"):
         prune.mask_units(m, 1.0)
     with pytest.raises(ValueError, match="Sequential"):
-        prune.shrink(models.small_cnn())
-
-
-def _toy_dataset():
-    from types import SimpleNamespace
-
-    X, y = _toy(n=240)
-    return SimpleNamespace(X_train=X[:160], y_train=y[:160], X_val=X[160:], y_val=y[160:])
-
-
-def test_sparsity_report_fields_and_bytes():
-    ds = _toy_dataset()
-    base = models.mlp(12, (32,), 3, seed=0)
-    r = prune.sparsity_report(base, 0.9, scope="global", X_train=ds.X_train, y_train=ds.y_train,
-                              X_eval=ds.X_val, y_eval=ds.y_val, steps=5)
-    assert set(r) >= {"acc_dense", "acc_pruned", "acc_finetuned", "layer_sparsity", "bytes"}
-    assert r["bytes"]["dense"] == models.size_bytes(base)
-    assert r["bytes"]["CSR"] < r["bytes"]["dense"] < r["bytes"]["COO"] * 10
-    assert sum(r["layer_sparsity"].values()) > 0
-
-
-def test_sparsity_dashboard_updates():
-    ds = _toy_dataset()
-    dash = prune.sparsity_dashboard(models.mlp(12, (32,), 3, seed=0), ds, steps=3, background=False)
-    low, high = dash.update(sparsity=0.1), dash.update(sparsity=0.95, scope="global")
-    assert high["scope"] == "global" and high["layer_sparsity"] != low["layer_sparsity"]
-    assert dash.image.value  # a PNG was drawn
-    assert "KiB" in dash.summary.value
+        prune.shrink(torch.nn.ModuleList([torch.nn.Linear(2, 2)]))

@@ -3,7 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib import lowrank as L, models
+from course_lib import models
+from course_lib.compress import lowrank as L
 
 
 def test_factorize_linear_best_approximation():
@@ -57,21 +58,3 @@ def test_bad_input():
         L.factorize(models.mlp(4, (3,), 2), {"fc7": 1})
     with pytest.raises(ValueError, match="energy must be in"):
         L.rank_for_energy(torch.ones(3), 0)
-
-
-def test_rank_lab_and_dashboard():
-    from course_lib import data, train
-
-    ds = data.load()
-    m = models.mlp(64, (32, 32), 10, seed=0)
-    train.train_scratch(m, ds.X_train, ds.y_train, epochs=40, lr=1e-2)
-    lab = L.RankLab(m, ds.X_train, ds.y_train, ds.X_test, ds.y_test, layer="fc2")
-    full = lab(rank=32, epochs=0)
-    assert abs(full["acc_before"] - full["acc_teacher"]) < 1e-6  # full rank changes nothing
-    r = lab(rank=2, epochs=2)
-    assert r["params_lowrank"] == 2 * 64 and r["energy"] < 1
-    assert lab(rank=2, epochs=2)["acc_after"] == r["acc_after"]  # repeatable
-    with pytest.raises(ValueError, match="rank must be in 1..32"):
-        lab(rank=33)
-    dash = L.rank_dashboard(lab, background=False)
-    assert dash.update(rank=4, epochs=0)["rank"] == 4
