@@ -82,8 +82,10 @@ plt.show()
 #   the teacher more often and has a lower test KL than the alpha = 0 student, yet its test accuracy is lower.
 # * With the strong teacher, the alpha = 1 student is far more accurate than the weak teacher's alpha = 1
 #   student: fidelity is worth having only to a teacher worth copying.
-# * Fidelity is higher on the data the student was trained on: for the alpha = 1 students, the KL to the teacher
-#   is lower on the training set than on the test set.
+# * Where imitation is hard, fidelity is higher on the data the student was trained on: for the weak teacher's
+#   alpha = 1 student, the KL to the teacher is lower on the training split than on the test split. For the strong
+#   teacher's alpha = 1 student both KLs are tiny (below 0.03 nats) and the gap between them is not consistent from
+#   seed to seed, so we claim no gap there.
 
 # %%
 w1, w0 = mean["weak", 1.0], mean["weak", 0.0]
@@ -93,9 +95,12 @@ claims.check("with the weak teacher the alpha = 1 student agrees more and has a 
 claims.check("...yet its test accuracy is lower", w1["accuracy"] < w0["accuracy"], acc_1=w1["accuracy"], acc_0=w0["accuracy"])
 claims.check("the strong teacher's alpha = 1 student is more accurate than the weak teacher's",
              mean["strong", 1.0]["accuracy"] > w1["accuracy"], strong=mean["strong", 1.0]["accuracy"], weak=w1["accuracy"])
-claims.check("for the alpha = 1 students the KL to the teacher is lower on the training split than on the test split",
-             all(mean[t, 1.0]["kl_train"] < mean[t, 1.0]["kl_test"] for t in ("strong", "weak")),
-             **{f"kl_{t}_{k}": mean[t, 1.0][f"kl_{k}"] for t in ("strong", "weak") for k in ("train", "test")})
+claims.check("for the weak teacher's alpha = 1 student the KL to the teacher is lower on the training split than on the test split",
+             mean["weak", 1.0]["kl_train"] < mean["weak", 1.0]["kl_test"],
+             kl_train=mean["weak", 1.0]["kl_train"], kl_test=mean["weak", 1.0]["kl_test"])
+claims.check("for the strong teacher's alpha = 1 student both KLs are below 0.03 nats",
+             max(mean["strong", 1.0]["kl_train"], mean["strong", 1.0]["kl_test"]) < 0.03,
+             kl_train=mean["strong", 1.0]["kl_train"], kl_test=mean["strong", 1.0]["kl_test"])
 print(f"weak teacher: alpha=1 agrees {w1['agree_test']:.1%} / acc {w1['accuracy']:.1%}; "
       f"alpha=0 agrees {w0['agree_test']:.1%} / acc {w0['accuracy']:.1%}")
 
@@ -141,7 +146,8 @@ quiz("Why is fidelity higher on the training split than on the test split?", [
 # * With a weak teacher, the alpha = 1 student was the most faithful (highest test agreement, lowest test KL) and
 #   the least accurate; the alpha = 0 student was the least faithful and the most accurate (table above).
 # * The alpha = 1 student of the strong teacher was more accurate than that of the weak teacher.
-# * KL to the teacher was lower on the training set than on the test set for the alpha = 1 students.
+# * The weak teacher's alpha = 1 student matched its teacher more closely on the training split than on the test
+#   split; the strong teacher's was within 0.03 nats on both.
 
 # %%
 claims.table()
@@ -150,7 +156,7 @@ claims.table()
 # NBVAL_CHECK_OUTPUT
 claims.verify()
 # %% [output]
-# claims checked: 4/4
+# claims checked: 5/5
 
 # %% [markdown]
 # ## References
