@@ -43,8 +43,8 @@ bench: $(STAMP)
 	$(VPY) benchmarks/run.py
 
 grade: $(STAMP)
-	@test -n "$(NB)" || { echo "usage: make grade NB=exercises/some_notebook.ipynb"; exit 2; }
-	$(VPY) -m course_lib.grade "$(NB)"
+	@test -n "$(NB)" || { echo "usage: make grade NB=exercises/<notebook>.ipynb   or   make grade NB=<submissions folder> [CSV=grades.csv]"; exit 2; }
+	@$(VPY) -m course_lib.grade "$(NB)" $(if $(CSV),--csv "$(CSV)",$(if $(wildcard $(NB)/.),--csv grades.csv))
 
 exercises: $(STAMP)
 	$(VPY) tools/make_exercises.py
