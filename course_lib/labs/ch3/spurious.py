@@ -119,12 +119,12 @@ def run(s: Setup, rho: float = 0.95) -> dict:
 
 def render(result: dict, fig) -> None:
     ax1, ax2 = plots.fast_axes(fig, 2)
-    names = ["teacher", "KD from it", "labels only", "KD, cue-free\nteacher"]
+    names = ["teacher", "its student", "labels only", "cue-free KD"]
     keys = ["teacher", "kd_biased", "labels", "kd_free"]
     x = np.arange(4)
     ax1.bar(x - 0.2, [result[k]["clean"] for k in keys], 0.4, label="clean test", color="tab:gray")
     ax1.bar(x + 0.2, [result[k]["reversed"] for k in keys], 0.4, label="cue reversed", color="tab:red")
-    ax1.set_xticks(x, names, fontsize=8)
+    ax1.set_xticks(x, names)
     ax1.set_ylim(0.5, 1.0)
     ax1.legend(fontsize=8, loc="lower left")
     plots.style(ax1, f"Test accuracy, teacher trained at rho = {result['rho']:g}", "", "accuracy")
@@ -133,7 +133,7 @@ def render(result: dict, fig) -> None:
     ax2.axhline(result["labels"]["reversed"], color="k", ls="--", lw=1, label="labels-only student")
     ax2.axvline(result["rho"], color="tab:gray", lw=1)
     ax2.set_ylim(0.5, 1.0)
-    ax2.legend(fontsize=8, loc="lower left")
+    ax2.legend(fontsize=8, loc="lower left", frameon=False)
     plots.style(ax2, "Accuracy with the cue reversed", "rho (cue = true class in teacher's data)", "accuracy")
 
 
