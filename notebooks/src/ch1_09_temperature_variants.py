@@ -159,11 +159,15 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 for v in lab.VARIANTS:
     axes[0].errorbar(TEMPERATURES, acc[v].mean(1), yerr=acc[v].std(1), marker="o", capsize=3, label=v)
     axes[1].plot(TEMPERATURES, ent[v].mean(1), marker="o", label=v)
-axes[0].set(title=f"Student test accuracy (mean +/- std, {N_SEEDS} seeds)", xlabel="temperature T",
+axes[0].set(title=f"Student test accuracy (mean +/- std, {N_SEEDS} seeds)", xlabel="temperature T (log scale)",
             ylabel="accuracy (fraction)", xscale="log")
-axes[1].set(title="How soft the student's own predictions are", xlabel="temperature T",
+axes[1].set(title="How soft the student's own predictions are", xlabel="temperature T (log scale)",
             ylabel="mean entropy at T=1 (nats)", xscale="log")
+from matplotlib.ticker import NullFormatter
+
 for ax in axes:
+    ax.set_xticks(TEMPERATURES, [f"{t:g}" for t in TEMPERATURES])  # plain labels at the measured points only
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.grid(alpha=0.3)
     ax.legend()
 plt.show()
@@ -175,12 +179,16 @@ for i, T in enumerate(TEMPERATURES):
 #
 # - At $T = 1$, TTM and KD are the same loss, so their students are identical (an identity, not a finding; the
 #   lab's tests check it).
-# - The entropy panel follows the derivation. KD students stay sharp at every T, whatever the teacher's
-#   softness, because of the Rényi penalty; TTM students become softer and softer as T rises, copying the
-#   softened teacher directly. From $T = 2$ up, standardised KD students keep about the same softness at every
-#   T, since their own logit scale is not constrained by the soft term at all (only the hard-label term sets it).
-#   Below that, standardised KD is erratic: with $T < 1$ the standardised targets are sharper than the teacher's
-#   own, and on some seeds the student comes out both softer and a few points less accurate.
+# - The entropy panel follows the derivation. KD students stay sharp (below 0.3 nats at every T tried). The reason
+#   is not that KD "pushes" the student to be sharp: KD compares $\sigma_T(z)$ with $\sigma_T(t)$, and a softmax
+#   ignores a constant shift of its logits, so KD at temperature T asks the student's logits to match the teacher's
+#   up to a shift. The student therefore inherits the teacher's logit *scale*, and used at $T = 1$ it is about as
+#   sharp as the teacher is at $T = 1$, whatever T was used in training. The Rényi term in the identity is the
+#   same statement seen from TTM's side. TTM students become softer as T rises, copying the softened teacher's
+#   distribution at $T = 1$. From $T = 2$ up, standardised-KD students' softness changes far less with T (by less
+#   than a fifth of the TTM students' range),
+#   since their own logit scale is not constrained by the soft term at all (only the hard-label term sets it).
+#   Below $T = 2$ the notebook makes no claim about them.
 # - Accuracy differs much less than sharpness: on this small task, from $T = 2$ up, all three variants end within
 #   three points of each other at every T. The variants change *what kind of student* you get (its confidence) more than how
 #   often it is right.
@@ -198,8 +206,10 @@ i2 = TEMPERATURES.index(2.0)
 ada_ent = ent["kd_adaptive"].mean(1)
 print(f"standardised-KD student entropy for T >= 2 ranges over {ada_ent[i2:].min():.2f}..{ada_ent[i2:].max():.2f} nats "
       f"(all T: {ada_ent.min():.2f}..{ada_ent.max():.2f})")
-claims.check("standardised-KD students' entropy varies by less than 0.1 nats over T >= 2",
-             ada_ent[i2:].max() - ada_ent[i2:].min() < 0.1, range=ada_ent[i2:].max() - ada_ent[i2:].min())
+ttm_range = ttm_ent[i2:].max() - ttm_ent[i2:].min()
+claims.check("over T >= 2 the standardised-KD students' entropy varies by less than a fifth of the TTM students' range",
+             ada_ent[i2:].max() - ada_ent[i2:].min() < 0.2 * ttm_range,
+             range_standardised=ada_ent[i2:].max() - ada_ent[i2:].min(), range_ttm=ttm_range)
 gaps = [max(acc[v][i].mean() for v in lab.VARIANTS) - min(acc[v][i].mean() for v in lab.VARIANTS)
         for i in range(len(TEMPERATURES))]
 print("largest accuracy gap between variants at one T >= 2:", f"{max(gaps[i2:]):.1%}", f"(all T: {max(gaps):.1%})")
@@ -263,9 +273,11 @@ quiz("At T = 1, how do the TTM and KD students compare?", [
 # - Standardised targets are unchanged when the teacher's logits are tripled; global-T targets get sharper.
 # - $T\cdot\mathrm{KD}_T = \mathrm{TTM}_T + (T-1)[H_{1/T}(p_s) - H(q)]$ holds to 1e-4 on real logits at every T tried.
 # - TTM students' output entropy rises with T and exceeds KD students' for every T > 1; KD students stay below
-#   0.3 nats at every T (mean of 3 seeds); standardised-KD students' entropy varies by less than 0.1 nats over T >= 2.
-# - For T >= 2 the three variants end within 3 points of test accuracy of each other (largest gap printed above);
-#   below T = 2 standardised KD can fall further behind.
+#   0.3 nats at every T (mean of 3 seeds); standardised-KD students' entropy varies over T >= 2 by
+#   less than a fifth of the TTM students' range.
+# - For T >= 2 the three variants end within 3 points of test accuracy of each other (largest gap printed above).
+# - KD matches logits up to a shift, so a KD student inherits the teacher's logit scale: that, not a push towards
+#   sharpness, is why it stays sharp at every T.
 # - Tripling the teacher's logits leaves the standardised-KD student unchanged (max logit change < 1e-3) and
 #   changes the global-T student (> 0.1).
 
