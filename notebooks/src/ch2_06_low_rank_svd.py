@@ -21,7 +21,7 @@
 
 # %%
 # parameters
-SEED = 0
+SEED = 0  # drives the data split, the teacher (seed SEED on split SEED) and the fine-tuning seeds
 
 # %%
 import matplotlib.pyplot as plt
@@ -38,9 +38,9 @@ from course_lib.ui import quiz
 
 claims = Claims("ch2_06_low_rank_svd")
 
-ds = data.load("digits")
-teacher = cache.teacher("digits")  # 64 -> 256 -> 256 -> 10, cached on disk
-SEEDS = list(range(SEED, SEED + 3))
+ds = data.load("digits", split_seed=SEED)
+teacher = cache.teacher("digits", seed=SEED, split_seed=SEED)  # 64 -> 256 -> 256 -> 10, cached on disk
+SEEDS = list(range(3 * SEED, 3 * SEED + 3))  # fine-tuning seeds, a disjoint set per SEED
 acc_teacher = train.evaluate(teacher, ds.X_test, ds.y_test)
 print(teacher, f"\nteacher test accuracy {acc_teacher:.1%}")
 
@@ -74,14 +74,14 @@ e_init = np.mean([lowrank.energy_kept(s, R_CHECK) for s in s_init.values()])
 print(f"energy kept at rank {R_CHECK}: trained fc2 {e_trained:.1%}, freshly initialised layer {e_init:.1%} (mean of 3)")
 for target in (0.5, 0.9, 0.99):
     print(f"rank needed for {target:.0%} of the energy: trained {lowrank.rank_for_energy(s_trained, target)}, "
-          f"initialised {lowrank.rank_for_energy(s_init[SEED], target)}")
+          f"initialised {lowrank.rank_for_energy(s_init[SEEDS[0]], target)}")
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.2))
 ax1.semilogy(range(1, 257), s_trained, label="trained fc2")
-ax1.semilogy(range(1, 257), s_init[SEED], label="freshly initialised")
+ax1.semilogy(range(1, 257), s_init[SEEDS[0]], label="freshly initialised")
 ax1.set(title="Singular values of a 256 x 256 layer", xlabel="index i", ylabel="singular value s_i")
 ax1.legend()
-for s, name in ((s_trained, "trained fc2"), (s_init[SEED], "freshly initialised")):
+for s, name in ((s_trained, "trained fc2"), (s_init[SEEDS[0]], "freshly initialised")):
     ax2.plot(range(1, 257), 100 * np.cumsum(s.numpy() ** 2) / float((s ** 2).sum()), label=name)
 ax2.set(title="Energy kept by the best rank-r approximation", xlabel="rank r", ylabel="energy kept (%)")
 ax2.legend()
@@ -145,7 +145,7 @@ claims.check("the break-even rank of the 256 x 256 layer is 128", lowrank.break_
 # </details>
 
 # %%
-lab = rank_lab.setup(0, split_seed=0)  # the slider's state: the same teacher, its fc2 inputs cached
+lab = rank_lab.setup(SEED)  # the slider's state: the same teacher and split, its fc2 inputs cached
 RANKS = [1, 2, 4, 8, 16, 32, 64]
 before = {r: rank_lab.run(lab, rank=r, epochs=0)["acc_before"] for r in RANKS}
 after = {r: [rank_lab.run(dataclasses.replace(lab, seed=seed), rank=r, epochs=5)["acc_after"] for seed in SEEDS]
@@ -186,9 +186,10 @@ claims.check("five distilled epochs win back more than half of the rank-4 loss",
 claims.check("at ranks 1, 2 and 4 fine-tuning always helps (mean of 3 seeds)",
              all(np.mean(after[r]) > before[r] for r in (1, 2, 4)),
              **{f"r{r}": (before[r], float(np.mean(after[r]))) for r in (1, 2, 4)})
-claims.check("at rank 16 the factorized teacher is within 1 point before fine-tuning, keeping under 90% energy",
-             acc_teacher - before[16] < 0.01 and energy[16] < 0.9, teacher=acc_teacher, r16=before[16],
-             energy=energy[16])
+claims.check("from rank 16 on (16, 32, 64) the factorized teacher is within 1 point before fine-tuning; rank 16 "
+             "keeps under 90% of the energy",
+             all(acc_teacher - before[r] < 0.01 for r in (16, 32, 64)) and energy[16] < 0.9, teacher=acc_teacher,
+             r16=before[16], r32=before[32], r64=before[64], energy=energy[16])
 claims.check("rank 16 uses at most an eighth of fc2's weights",
              lowrank.lowrank_params(m_out, n_in, 16, bias=False) <= lowrank.dense_params(m_out, n_in, bias=False) / 8)
 
@@ -204,7 +205,7 @@ claims.check("rank 16 uses at most an eighth of fc2's weights",
 # below 90%; then, at rank 4, raise the epochs to 5. The slider stops at 5 epochs, as section 3 does.
 
 # %%
-dash = rank_lab.dashboard(0, rank=16, epochs=2, split_seed=0)
+dash = rank_lab.dashboard(SEED, rank=16, epochs=2)
 dash
 
 # %% [markdown]
