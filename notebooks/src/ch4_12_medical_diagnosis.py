@@ -81,7 +81,7 @@ except ValueError as err:
 # Each kind is trained twice at every seed: on the hard labels, and distilled from the teacher (T = 2, weight 0.7
 # on the soft targets). For each model we fix the threshold on the **validation** split so that at least 95% of
 # benign validation cases are left alone, then count on the **test** split: sensitivity, specificity and the area
-# under the ROC curve (AUC). Thirty small networks train in about ten seconds.
+# under the ROC curve (AUC). Thirty small networks train behind a progress bar.
 #
 # **Predict, then run.** 1. Will a 4-hidden-unit float network lose much AUC against the 64-64 teacher on this data?
 # 2. Will distillation help the students here?
