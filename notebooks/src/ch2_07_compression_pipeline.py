@@ -56,9 +56,19 @@ claims = Claims("ch2_07_compression_pipeline")
 # | 5. weight sharing | k-means on each layer's weights: 15 shared values plus an exact zero, 4-bit codes | bits per weight |
 # | 6. Huffman coding | short codes for frequent indices (the zero above all) | bits per symbol, losslessly |
 #
-# Each stage is a plain function in `course_lib.pipeline`; `pipeline.run` chains them and measures test accuracy
-# and size after each one. We run it on three independently trained teachers so that no conclusion rests on one
-# lucky network. The first teacher is the one the rest of the chapter uses.
+# Each stage is a plain function in `course_lib.compress.pipeline`; `pipeline.run` chains them and measures test
+# accuracy and size after each one. We run it on three independently trained teachers so that no conclusion rests
+# on one lucky network (about a minute in all, with a progress bar).
+#
+# **Predict, then run.** 1. How many times smaller is the final model than the 340 KB teacher? 2. Which single
+# stage costs the most accuracy before it is repaired?
+#
+# <details><summary>Answer</summary>
+#
+# 1. Between 60 and 80 times (asserted; about 70x on every teacher we ran). 2. Removing half of the hidden units:
+#    more than 5 points on average, of which distillation wins back at least 80% (both asserted).
+#
+# </details>
 
 # %%
 teachers = {s: cache.teacher("digits", seed=s, progress=True) for s in seeds}
@@ -207,6 +217,16 @@ claims.check("Huffman coding is lossless: the decoded bit stream gives back ever
 # Shannon's entropy is the lower bound for any symbol-by-symbol code; Huffman's total is always at or above it and
 # less than one extra bit per symbol beyond it. We check both inequalities on every layer.
 
+#
+# **Predict, then run.** After pruning, how much does Huffman coding save over fixed 4-bit codes? And without
+# pruning first?
+#
+# <details><summary>Answer</summary>
+#
+# At least 30% after pruning on every teacher (about 41% here), and less than half as much without pruning (about
+# 9%): both asserted below.
+#
+# </details>
 # %%
 codes = runs[SEED][6]["codes"]
 big = max(codes, key=lambda n: codes[n][0].size)

@@ -63,8 +63,9 @@ def add(name, model, size, encoding, family, acc=None, run=None):
 #   distilled from the teacher (T = 4, alpha = 0.9): the reference setting of chapter 1, averaged over five seeds;
 # - the 64 -> 128 -> 128 -> 10 network of notebooks 2.1-2.3, **magnitude-pruned** (global, 20 fine-tuning steps)
 #   at four sparsities and stored in compact CSR, and **structure-pruned** to half its hidden units;
-# - the 64 -> 64 -> 10 network of notebook 2.4 in float32, **int8** (torchao, dynamic) and **fake-quantized to
-#   4 bits** per channel (counted as packed 4-bit codes plus one float32 scale per row);
+# - the 64 -> 64 -> 10 network of notebook 2.4 in float32, **int8** (torchao, dynamic; counted as 1 byte per
+#   weight plus one float32 scale per row, the count notebook 2.4 checked against torchao's serialized file) and
+#   **fake-quantized to 4 bits** per channel (counted as packed 4-bit codes plus one float32 scale per row);
 # - the teacher with `fc2` **factorized by SVD** at ranks 4, 16 and 32, fine-tuned by distillation for 5 epochs
 #   (notebook 2.6);
 # - the output of the **pipeline** of notebook 2.7.
