@@ -159,7 +159,7 @@ claims.check("weighted KD at beta=1 lowers the tail's class-wise calibration err
              ece_tail["weighted, beta=1"] <= ece_tail["plain KD"] - 0.01, weighted=ece_tail["weighted, beta=1"],
              plain_kd=ece_tail["plain KD"])
 print(f"weighted (beta=1) minus scratch on the tail: {tail['weighted, beta=1'] - tail['scratch']:+.1%} "
-      "(not claimed: its sign changes with the seed)")
+      "(printed, not claimed: its size varies widely from seed to seed)")
 
 # %% [markdown]
 # ## 3. What the teacher knows bounds what weighting can hand on

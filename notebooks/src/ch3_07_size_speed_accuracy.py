@@ -63,8 +63,8 @@ claims = Claims("ch3_07_size_speed_accuracy")
 #
 # <details><summary>Answer</summary>
 #
-# 1. With 256 inputs, more than 3x faster (claim below; SEED=0 measured about 5.6x); with one input, under 3x
-# (about 1.7x): a forward pass of a few thousand multiply-adds is dominated by the fixed cost of calling each
+# 1. With 256 inputs, more than 3x faster (claim below; at SEED=0 our runs measured 5.6x to 6x); with one input,
+# under 3x (1.3x to 1.7x in our runs): a forward pass of a few thousand multiply-adds is dominated by the fixed cost of calling each
 # layer, which the student pays just as the teacher does.
 # 2. The int8 model: it is slower than the float teacher at batch 1 (claim below), because dynamic quantization
 # measures and converts every input at run time, a cost that only pays off on large matrices.
@@ -134,8 +134,8 @@ print("on the size-accuracy front:", [k for k, f in zip(names, front) if f])
 
 # %%
 k32 = tab["KD 32-32"]
-claims.check("the 32-32 distilled student is over 90% smaller than the teacher and keeps over 97% of its test accuracy",
-             k32["smaller"] > 0.90 and k32["kept"] > 0.97, smaller=k32["smaller"], kept=k32["kept"])
+claims.check("the 32-32 distilled student is over 90% smaller than the teacher and keeps over 96% of its test accuracy",
+             k32["smaller"] > 0.90 and k32["kept"] > 0.96, smaller=k32["smaller"], kept=k32["kept"])
 claims.check("at batch 256 the 32-32 student is more than 3x faster than the teacher (median of paired runs), and its "
              "25th-percentile paired speed-up is above 2x", k32["speedup_b256"] > 3 and k32["speedup_b256_q25"] > 2,
              median=k32["speedup_b256"], q25=k32["speedup_b256_q25"])
@@ -147,23 +147,26 @@ claims.check("the 90%-pruned teacher is no faster at batch 256: its paired speed
 q8 = tab["int8 (torchao)"]
 claims.check("the int8 model is slower than the float teacher at batch 1 (paired speed-up below 1)",
              q8["speedup_b1"] < 1, speedup=q8["speedup_b1"])
-claims.check("at batch 256 the 32-32 student beats DistilBERT's three numbers: more than 40% smaller, more than 60% "
-             "faster, more than 97% kept", k32["smaller"] > 0.40 and k32["speedup_b256"] > 1.60 and k32["kept"] > 0.97,
-             smaller=k32["smaller"], faster=k32["speedup_b256"] - 1, kept=k32["kept"])
+k64 = tab["KD 64-64"]
+claims.check("at batch 256 the 64-64 student beats DistilBERT's three numbers: more than 40% smaller, more than 60% "
+             "faster, more than 97% kept", k64["smaller"] > 0.40 and k64["speedup_b256"] > 1.60 and k64["kept"] > 0.97,
+             smaller=k64["smaller"], faster=k64["speedup_b256"] - 1, kept=k64["kept"])
 
 # %% [markdown]
 # What the numbers say. Distillation into a narrower network wins on all three axes at large batches: the
 # matrices shrink, and so does the time. At batch 1 the same student is barely faster: each of its three layers
 # costs a fixed few microseconds to call, whatever its width. Unstructured pruning saves bytes only in a sparse
-# format and no time on a dense kernel; removing whole units (structured) buys real speed, and here, with a short
-# fine-tune, loses more accuracy than distilling the same 64-64 shape from scratch did. int8 saves three
+# format and no time on a dense kernel; removing whole units (structured) buys real speed (compare its accuracy
+# in the table with the 64-64 distilled student, the same shape trained another way). int8 saves about three
 # quarters of the bytes, but torchao's dynamic int8 path, built for large matrices, costs far more per call
 # than it saves on ours.
 #
 # > **Beside the paper.** Sanh et al. (2019), Table 1 and Table 3: DistilBERT keeps 97% of BERT-base's GLUE
 # > score (77.0 against 79.5) with 40% fewer parameters (66M against 110M), and runs 60% faster: 410 s against
 # > 668 s for a full pass over STS-B on CPU at batch size 1, a speed-up of 1.63. Our 32-32 student
-# > measured over 90% smaller and over 97% kept; its speed-up is over 3x at batch 256 but under 3x at batch 1.
+# > measured over 90% smaller and over 96% kept; its speed-up is over 3x at batch 256 but under 3x at batch 1.
+# > The 64-64 student beats all three of DistilBERT's numbers at batch 256 (over 40% smaller, over 60% faster,
+# > over 97% kept).
 # > What carries over: the report itself, and the fact that a smaller dense network is faster in proportion to
 # > its compute once the compute dominates. What does not: DistilBERT removed half of BERT's *layers* and kept
 # > their width, so even at batch 1 its time fell with its depth, since each transformer layer is heavy. We
@@ -174,7 +177,7 @@ claims.check("at batch 256 the 32-32 student beats DistilBERT's three numbers: m
 #
 # **What to try:** step through the students. **What to look for:** the red circle moves on both plots, and the
 # line under the slider gives the student's DistilBERT-style report at batch 1 and its speed at batch 256. Compare
-# the 75%-units-removed model with the 64-64 distilled one: the same shape, the same speed, different accuracy.
+# the 75%-units-removed model with the 64-64 distilled one: the same shape and the same work per input.
 
 # %%
 dash = lab.dashboard(SEED)
@@ -202,8 +205,9 @@ quiz("Why is the 32-32 student several times faster at batch 256 but well under 
 
 # %% [markdown]
 # ## What we learned
-# - A 32-32 distilled MLP is over 90% smaller than its 256-256 teacher and keeps over 97% of its accuracy; at
-#   batch 256 it is more than 3x faster (paired medians, with the 25th percentile above 2x).
+# - A 32-32 distilled MLP is over 90% smaller than its 256-256 teacher and keeps over 96% of its accuracy; at
+#   batch 256 it is more than 3x faster (paired medians, with the 25th percentile above 2x). The 64-64 student
+#   beats DistilBERT's 40% / 60% / 97% on all three at batch 256.
 # - At batch 1 it is under 3x faster despite over 20x fewer FLOPs: per-layer overhead dominates tiny models.
 # - 90% unstructured pruning gives no speed-up on a dense kernel (0.5x to 1.5x); int8 dynamic quantization is
 #   slower than float at batch 1 on these small matrices.
