@@ -256,6 +256,18 @@ claims.check("with the T^2 factor the T slope is within +/-1 of zero; without it
 # equivalently about how much the soft term weighs relative to everything else. Raising T "to fight noise"
 # only works because it shrinks the soft gradient, signal and noise alike.
 #
+# > **A caveat on what was measured.** Two parts of the exponent fit are close to circular. Drawing batches with
+# > replacement makes $V = \sigma^2(T)/B$ exact, so the $1/B$ slope is guaranteed by construction; the empirical
+# > content is only that $\sigma^2$ falls close to $T^{-4}$ without the $T^2$ factor. And the **mean** gradient falls
+# > the same way: every per-example gradient of the unscaled soft loss shrinks like $T^{-2}$, the mean with them.
+# > The signal-to-noise ratio of a mini-batch step therefore does not depend on T, and "raise T when B is small" is
+# > a learning-rate scaling in disguise: it takes smaller steps, as lowering the learning rate would. With an
+# > optimizer that rescales the gradient per parameter, such as Adam, multiplying the loss by a constant changes
+# > almost nothing, so the rule has no effect there; with plain SGD it acts exactly like a smaller learning rate.
+# > This notebook measures neither training run; it is left as an exercise. Finally, `train.fit` draws its
+# > mini-batches **without** replacement within an epoch, so its batch noise is smaller than $\sigma^2/B$ by the
+# > finite-population factor $(N - B)/(N - 1)$, where N is the number of training images.
+#
 # ## Check yourself
 
 # %%
