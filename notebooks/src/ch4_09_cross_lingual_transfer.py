@@ -228,7 +228,7 @@ claims.table()
 # NBVAL_CHECK_OUTPUT
 claims.verify()
 # %% [output]
-# claims checked: 6/6
+# claims checked: 5/5
 
 # %% [markdown]
 # ## References
