@@ -96,13 +96,12 @@ def render(result: dict, fig) -> None:
     ax1, ax2 = plots.fast_axes(fig)
     ax1.xaxis.set_major_locator(MaxNLocator(6))
     b = result["bins"]
-    edges, width = b["edges"], np.diff(b["edges"])
+    edges = b["edges"]
     full = b["count"] > 0
     acc = np.where(full, b["accuracy"], 0.0)
     conf = np.where(full, b["confidence"], 0.0)
-    ax1.bar(edges[:-1], acc, width=width, align="edge", color="tab:blue", label="accuracy")
-    ax1.bar(edges[:-1][full], (conf - acc)[full], bottom=acc[full], width=width[full], align="edge",
-            color="tab:red", alpha=0.35, label="gap to confidence")
+    ax1.stairs(acc, edges, fill=True, color="tab:blue", label="accuracy")
+    ax1.stairs(conf, edges, baseline=acc, fill=True, color="tab:red", alpha=0.35, label="gap to confidence")
     ax1.plot([0, 1], [0, 1], color="black", ls=":", lw=1)
     ax1.set_xlim(0, 1)
     ax1.set_ylim(0, 1)
