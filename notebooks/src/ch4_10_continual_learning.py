@@ -197,8 +197,8 @@ claims.check("class-incremental LwF: with only the five old outputs competing, t
 #
 # The dashboard trains the nine slider positions for this SEED once when it is built (about a second), then
 # each move only redraws. **What to try:** start at weight 0 (plain fine-tuning), then raise it. **What to look
-# for:** the orange task-A bar on the left (a head per task) climbs back to the task-A model's level by weight
-# 1; the right panel's orange bar stays near zero however far you go.
+# for:** the orange task-A bar in the left half (a head per task, LwF) climbs back to the task-A model's level by weight
+# 1; the orange bars in the right half (one head) stay near zero however far you go.
 #
 # **Predict, then run.** At the largest weight (4), does the one-head model get task A back?
 #

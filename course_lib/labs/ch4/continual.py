@@ -216,17 +216,20 @@ def _finetuned(seed: int, epochs: int) -> dict:
 
 
 def render(result: dict, fig) -> None:
-    axes = plots.fast_axes(fig, 2)
-    names = {"task": "task-incremental (a head per task)", "class": "class-incremental (one head)"}
-    for ax, setting in zip(axes, SETTINGS):
-        r = result[setting]
-        x = np.arange(2)
-        ax.bar(x - 0.2, [r["finetune"]["A"], r["lwf"]["A"]], 0.4, label="task A (old)", color="tab:orange")
-        ax.bar(x + 0.2, [r["finetune"]["B"], r["lwf"]["B"]], 0.4, label="task B (new)", color="tab:blue")
-        ax.set_xticks(x, ["fine-tune", f"LwF, weight {result['lam']:g}"])
-        ax.set_ylim(0, 1.05)
-        ax.legend(loc="lower left", fontsize=8)
-        plots.style(ax, names[setting], "", "test accuracy")
+    """Task-A and task-B bars for fine-tuning and LwF, both settings, on one axes (a cheap redraw)."""
+    ax = plots.fast_axes(fig, 1)[0]
+    keys = [(st, m) for st in SETTINGS for m in ("finetune", "lwf")]
+    x = np.arange(len(keys))
+    ax.bar(x - 0.2, [result[st][m]["A"] for st, m in keys], 0.4, label="task A (old)", color="tab:orange")
+    ax.bar(x + 0.2, [result[st][m]["B"] for st, m in keys], 0.4, label="task B (new)", color="tab:blue")
+    names = {"task": "head per task", "class": "one head"}
+    ax.set_xticks(x, [f"{names[st]}\n{'fine-tune' if m == 'finetune' else 'LwF ' + format(result['lam'], 'g')}"
+                      for st, m in keys])
+    ax.axvline(1.5, color="0.5", lw=1)
+    ax.set_ylim(0, 1.05)
+    ax.legend(loc="center right", fontsize=8)
+    plots.style(ax, "After learning task B: task-incremental (left) and class-incremental (right)", "",
+                "test accuracy")
 
 
 def summary(result: dict) -> str:
