@@ -82,13 +82,13 @@ plt.show()
 #
 # What the maps say, and what we check below:
 #
-# - for the students with 16 and 32 hidden units, the best cell beats scratch by more than 1.5 points;
+# - for the students with 16 and 32 hidden units, the best cell (chosen on the validation split) beats scratch on
+#   the test split by more than half a point;
 # - for those students, **T matters more than alpha**: once alpha is at least 0.5, moving T changes accuracy
 #   more than moving alpha does, and T = 1 (no softening) wastes most of the benefit;
-# - the smallest students (4 and 8 hidden units) have erratic landscapes: their accuracy swings over a wider
-#   range across the grid than either larger student's, and which cells win changes from one pair of seeds to
-#   the next (try `SEED = 1`). With so few units, training often gets stuck, and the soft loss changes where it
-#   gets stuck; a good setting for a wide student is no guide for a tiny one.
+# - the smallest student (4 hidden units) has the most uneven landscape: its accuracy ranges over the grid more
+#   widely than either larger student's. Whether that is seed-to-seed variance (training getting stuck) or a real
+#   effect of T and alpha is not separated here: two seeds per cell cannot tell them apart.
 
 # %%
 wide = [i for i, w in enumerate(WIDTHS) if w >= 16]
@@ -105,18 +105,18 @@ for wi in wide:
     best_T = acc[wi, 1:, :][:, soft].mean(1).max()
     print(f"width {WIDTHS[wi]:2d}: best gain {best_gain[wi]:+.1%}; spread over T {range_T:.1%}, over alpha "
           f"{range_alpha:.1%}; T=1 {t1:.1%} vs best T {best_T:.1%}")
-    claims.check(f"width {WIDTHS[wi]}: the best cell (chosen on validation) beats scratch by more than 1.5 points on test",
-                 best_gain[wi] > 0.015, gain=best_gain[wi])
+    claims.check(f"width {WIDTHS[wi]}: the best cell (chosen on validation) beats scratch by more than half a point on test",
+                 best_gain[wi] > 0.005, gain=best_gain[wi])
     claims.check(f"width {WIDTHS[wi]}: over alpha >= 0.5, moving T changes accuracy more than moving alpha",
                  range_T > range_alpha, spread_T=range_T, spread_alpha=range_alpha)
-    claims.check(f"width {WIDTHS[wi]}: the best T above 1 beats T = 1 by more than a point", best_T > t1 + 0.01,
+    claims.check(f"width {WIDTHS[wi]}: the best T above 1 beats T = 1 by more than half a point", best_T > t1 + 0.005,
                  best_T_acc=best_T, T1_acc=t1)
     claims.check(f"width {WIDTHS[wi]}: at T = 1 less than half of the best T's gain over scratch is left",
                  t1 - scratch[wi] < 0.5 * (best_T - scratch[wi]), gain_T1=t1 - scratch[wi], gain_best_T=best_T - scratch[wi])
 spread = {WIDTHS[wi]: np.ptp(acc[wi][:, soft]) for wi in range(len(WIDTHS))}
 print("range of accuracy over the grid (alpha >= 0.5):", {w: f"{v:.1%}" for w, v in spread.items()})
-claims.check("the 4- and 8-unit students' accuracy ranges more widely over the grid than either wider student's",
-             min(spread[WIDTHS[wi]] for wi in small) > max(spread[WIDTHS[wi]] for wi in wide),
+claims.check("the 4-unit student's accuracy ranges more widely over the grid than either wider student's",
+             spread[WIDTHS[0]] > max(spread[WIDTHS[wi]] for wi in wide),
              ranges={str(w): v for w, v in spread.items()})
 
 # %% [markdown]
@@ -216,11 +216,11 @@ quiz("Why choose the best (T, alpha) cell on the validation split rather than th
 # ## What we learned
 #
 # - For students of 16 and 32 hidden units the best (T, alpha) cell, chosen on validation, beats scratch on test by
-#   more than 1.5 points (mean of 2 seeds; the gains are printed below the heat maps).
+#   more than half a point (mean of 2 seeds; the gains are printed below the heat maps).
 # - For those students T matters more than alpha once alpha >= 0.5, and the best T above 1 beats T = 1 by more
-#   than a point; at T = 1 less than half of the best T's gain over scratch is left.
-# - The 4- and 8-unit students' accuracies range more widely over the grid than either the 16- or 32-unit
-#   student's (ranges printed below the heat maps).
+#   than half a point; at T = 1 less than half of the best T's gain over scratch is left.
+# - The 4-unit student's accuracy ranges more widely over the grid than either the 16- or 32-unit student's
+#   (ranges printed below the heat maps).
 # - Counting the teacher's training, one distilled student costs more than 100 times the FLOPs of a scratch
 #   student, and the teacher's measured training time is more than 5 times the student's; the whole sweep
 #   (its number of students is printed above) costs fewer FLOPs than one teacher training.
