@@ -9,7 +9,9 @@ import numpy as np
 
 
 def style(ax, title: str, xlabel: str, ylabel: str):
-    ax.set_title(title)
+    # y given explicitly: matplotlib then skips re-measuring every tick label to place the title, which was
+    # about half of a live dashboard's redraw time.
+    ax.set_title(title, y=1.0)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
@@ -78,10 +80,10 @@ def fast_axes(fig, ncols: int = 2, *, left: float = 0.09, right: float = 0.985, 
 
 def log_axis(ax, which: str = "y"):
     """A log scale with plain major labels (0.01, 0.1, 1) and no crowded minor labels such as 2x10^-3."""
-    from matplotlib.ticker import LogFormatter, NullFormatter
+    from matplotlib.ticker import LogFormatter, NullLocator
 
     axis = ax.yaxis if which == "y" else ax.xaxis
     (ax.set_yscale if which == "y" else ax.set_xscale)("log")
     axis.set_major_formatter(LogFormatter(labelOnlyBase=True))
-    axis.set_minor_formatter(NullFormatter())
+    axis.set_minor_locator(NullLocator())  # no minor ticks: no crowded labels, and far fewer artists to draw
     return ax
