@@ -1,9 +1,11 @@
 """course_lib: the small library behind the model compression and distillation course.
 
-Modules, one job each: ``data`` (offline data sets), ``models`` (builders and
-accounting), ``train`` (fast seeded training, cached teachers), ``losses``
-(distillation losses and their registry), ``metrics``, ``plots``, ``widgets``
-(live dashboards), ``playground`` (the chapter-1 T/alpha sliders).
+Toolkit modules at the top (``data``, ``models``, ``train``, ``cache``,
+``metrics``, ``features``, ``latency``, ``claims``, ``seeding``), the loss
+registry in ``losses/``, headless methods in ``distill/``, ``compress/`` and
+``reliability/``, what the learner sees in ``ui/``, one module per live
+experiment in ``labs/chN/``, and the independent exercise oracle in
+``grading/``. ``LAYOUT.md`` beside this file gives the rules (tested).
 
 Importing course_lib sets PyTorch to one intra-op thread (override with the
 environment variable COURSE_LIB_THREADS). The course's models are tiny: one

@@ -16,7 +16,7 @@ from ... import cache, data, metrics, models, train
 from ..._checks import check_choice, check_positive, check_range
 from ...ui import plots
 from ...ui.widgets import Dashboard, slider
-from . import panels, show_at_size
+from ...ui.plots import fast_axes
 
 TITLE = "Fidelity against accuracy"
 TRY = "weak teacher: alpha = 1 against alpha = 0; which student agrees more with the teacher, which is right more often?"
@@ -73,7 +73,7 @@ def run(s: Setup, teacher: str = "weak", alpha: float = 1.0, T: float = 4.0) -> 
 
 
 def render(r: dict, fig) -> None:
-    (ax,) = panels(fig, 1, left=0.1, right=0.97)
+    (ax,) = fast_axes(fig, 1, left=0.1, right=0.97)
     names = ["agreement\n(test)", "student\naccuracy", "teacher\naccuracy"]
     vals = [r["agree_test"], r["accuracy"], r["teacher_accuracy"]]
     plots.compare(ax, names, vals, title=f"{r['teacher']} teacher, alpha = {r['alpha']:g}, T = {r['T']:g}",
@@ -95,4 +95,4 @@ def dashboard(seed: int = 0, *, teacher: str = "weak", alpha: float = 1.0, T: fl
                      {"teacher": choice, "alpha": slider(alpha, 0.0, 1.0, 0.1, description="alpha (teacher weight)"),
                       "T": slider(T, 1.0, 10.0, 0.5, description="temperature T")},
                      render=render, summary=summary, figsize=FIGSIZE, title=TITLE, background=background)
-    return show_at_size(dash, FIGSIZE)
+    return dash

@@ -22,7 +22,7 @@ from ...distill.hints import HintStudent, add_feature_noise, misalign
 from ...seeding import generator
 from ...ui import plots
 from ...ui.widgets import Dashboard, slider
-from . import panels, show_at_size
+from ...ui.plots import fast_axes
 
 TITLE = "Hint quality: noise, misalignment and the hint weight"
 TRY = "raise the misaligned fraction until the hinted student falls below the no-hint baseline"
@@ -138,7 +138,7 @@ def run(s: Setup, noise: float = 0.0, misaligned: float = 0.0, beta: float = 3.0
 
 
 def render(res: dict, fig) -> None:
-    (ax,) = panels(fig, 1, left=0.11, right=0.97)
+    (ax,) = fast_axes(fig, 1, left=0.11, right=0.97)
     lo = min(res["baseline"], res["accuracy"])
     plots.compare(ax, ["no hint", "with hint"], [res["baseline"], res["accuracy"]],
                   title=f"noise {res['noise']:g}, misaligned {res['misaligned']:.0%}, beta {res['beta']:g}",
@@ -157,4 +157,4 @@ def dashboard(seed: int = 0, *, noise: float = 0.0, misaligned: float = 0.0, bet
                       "misaligned": slider(misaligned, 0.0, 1.0, 0.05, description="misaligned fraction"),
                       "beta": slider(beta, 0.0, 10.0, 0.5, description="hint weight beta")},
                      render=render, summary=summary, figsize=FIGSIZE, title=TITLE, background=background)
-    return show_at_size(dash, FIGSIZE)
+    return dash

@@ -18,7 +18,7 @@ from ... import cache, data, models, train
 from ..._checks import check_int_range, check_positive, check_range
 from ...ui import plots
 from ...ui.widgets import Dashboard, slider
-from . import panels, show_at_size
+from ...ui.plots import fast_axes
 
 TITLE = "One point of the landscape: width, alpha and T"
 TRY = "width 4 against width 32 at the same T and alpha: which gains more from distillation?"
@@ -123,7 +123,7 @@ def run(s: Setup, width: int = 16, alpha: float = 0.9, T: float = 4.0) -> dict:
 
 
 def render(r: dict, fig) -> None:
-    (ax,) = panels(fig, 1, left=0.09, right=0.97)
+    (ax,) = fast_axes(fig, 1, left=0.09, right=0.97)
     lo = min(r["scratch"], r["distilled"])
     plots.compare(ax, ["scratch", "distilled"], [r["scratch"], r["distilled"]],
                   title=f"width {r['width']} ({r['params']} parameters), T = {r['T']:g}, alpha = {r['alpha']:.2f}",
@@ -146,4 +146,4 @@ def dashboard(seed: int = 0, *, width: int = 16, alpha: float = 0.9, T: float = 
                       "alpha": slider(alpha, 0.0, 1.0, 0.05, description="alpha (soft weight)"),
                       "T": slider(T, 1.0, 16.0, 0.5, description="temperature T")},
                      render=render, summary=summary, figsize=FIGSIZE, title=TITLE, background=background)
-    return show_at_size(dash, FIGSIZE)
+    return dash

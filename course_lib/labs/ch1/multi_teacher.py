@@ -20,7 +20,7 @@ from ..._checks import check_int_range, check_positive, check_range
 from ...distill.schemes import ensemble_logits
 from ...ui import plots
 from ...ui.widgets import Dashboard, slider
-from . import panels, show_at_size
+from ...ui.plots import fast_axes
 
 TITLE = "Distil from the average of k teachers, or from the best one"
 TRY = "k = 1 against k = 5 at T = 4: does the average teach better than its best member?"
@@ -81,7 +81,7 @@ def run(s: Setup, k: int = 3, T: float = 4.0, *, alpha: float = 0.9, seed: int |
 
 
 def render(r: dict, fig) -> None:
-    (ax,) = panels(fig, 1, left=0.1, right=0.97)
+    (ax,) = fast_axes(fig, 1, left=0.1, right=0.97)
     names = [f"student of\nbest member", f"student of\naverage of {r['k']}"]
     vals = [r["student_best"], r["student_average"]]
     plots.compare(ax, names, vals, title=f"Student test accuracy, T = {r['T']:g}", ylabel="accuracy (fraction)",
@@ -100,4 +100,4 @@ def dashboard(seed: int = 0, *, k: int = 3, T: float = 4.0, background: bool = T
                      {"k": slider(k, 1, MAX_TEACHERS, 1, integer=True, description="teachers averaged"),
                       "T": slider(T, 1.0, 10.0, 0.5, description="temperature T")},
                      render=render, summary=summary, figsize=FIGSIZE, title=TITLE, background=background)
-    return show_at_size(dash, FIGSIZE)
+    return dash

@@ -19,7 +19,7 @@ from ..._checks import check_choice, check_int_range, check_positive, check_rang
 from ...distill.dark_knowledge import permute_non_top, spread_non_top
 from ...ui import plots
 from ...ui.widgets import Dashboard, slider
-from . import panels, show_at_size
+from ...ui.plots import fast_axes
 
 TITLE = "True against scrambled dark knowledge"
 TRY = "a 6-unit student at T = 10, then T = 1: when does scrambling the wrong classes cost accuracy?"
@@ -90,7 +90,7 @@ def run(s: Setup, T: float = 10.0, width: int = 6) -> dict:
 
 
 def render(res: dict, fig) -> None:
-    (ax,) = panels(fig, 1, left=0.11, right=0.97)
+    (ax,) = fast_axes(fig, 1, left=0.11, right=0.97)
     lo = min(res["true"], res["permuted"])
     plots.compare(ax, ["true", "scrambled"], [res["true"], res["permuted"]],
                   title=f"T = {res['T']:g}, {res['width']} hidden units", ylabel="test accuracy (fraction)",
@@ -108,4 +108,4 @@ def dashboard(seed: int = 0, *, T: float = 10.0, width: int = 6, background: boo
                      {"T": slider(T, 1.0, 20.0, 1.0, description="temperature T"),
                       "width": slider(width, 2, 64, 2, description="hidden units", integer=True)},
                      render=render, summary=summary, figsize=FIGSIZE, title=TITLE, background=background)
-    return show_at_size(dash, FIGSIZE)
+    return dash

@@ -21,7 +21,7 @@ from ..._checks import check_choice, check_int_range
 from ...seeding import generator
 from ...ui import plots
 from ...ui.widgets import Dashboard
-from . import panels, show_at_size
+from ...ui.plots import fast_axes
 
 TITLE = "RKD against response distillation: embedding width"
 TRY = "compare the two students' recall@1 and probe accuracy at width 2, then at 32"
@@ -126,7 +126,7 @@ def run(s: Setup, width: int = 4) -> dict:
 
 
 def render(r: dict, fig) -> None:
-    ax1, ax2 = panels(fig, 2, left=0.08)
+    ax1, ax2 = fast_axes(fig, 2, left=0.08)
     names = ["response", "rkd"]
     plots.compare(ax1, names, [r[m]["recall@1"] for m in names], ylim=(0, 1.05),
                   title=f"Nearest-neighbour recall@1, width {r['width']}", ylabel="test recall@1 (fraction)")
@@ -148,4 +148,4 @@ def dashboard(seed: int = 0, *, width: int = 4, background: bool = True, progres
                                 description="embedding width", style={"description_width": "initial"})
     dash = Dashboard(lambda width: run(s, width), {"width": control}, render=render, summary=summary,
                      figsize=FIGSIZE, title=TITLE, background=background)
-    return show_at_size(dash, FIGSIZE)
+    return dash

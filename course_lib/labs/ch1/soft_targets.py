@@ -22,7 +22,7 @@ from ..._checks import check_int_range, check_positive, check_range
 from ...distill.dark_knowledge import bias_shift, error_counts
 from ...ui import plots
 from ...ui.widgets import Dashboard, slider
-from . import panels, show_at_size
+from ...ui.plots import fast_axes
 
 TITLE = "A digit the student never saw"
 TRY = "leave out a 3 at T = 2, then raise the shift until the errors on 3s fall; then try T = 8"
@@ -110,7 +110,7 @@ def run(s: Setup, digit: int = 3, T: float = 2.0, shift: float = 0.0) -> dict:
 
 
 def render(res: dict, fig) -> None:
-    (ax,) = panels(fig, 1, left=0.08, right=0.98)
+    (ax,) = fast_axes(fig, 1, left=0.08, right=0.98)
     ax.plot(res["shifts"], res["curve"][:, 0], label="all test errors")
     ax.plot(res["shifts"], res["curve"][:, 1], label=f"test errors on {res['digit']}s")
     ax.axvline(res["shift"], color="gray", ls="--", label="current shift")
@@ -132,4 +132,4 @@ def dashboard(seed: int = 0, *, digit: int = 3, T: float = 2.0, shift: float = 0
                       "T": slider(T, 1.0, 10.0, 0.5, description="temperature T"),
                       "shift": slider(shift, 0.0, 10.0, 0.25, description="bias shift")},
                      render=render, summary=summary, figsize=FIGSIZE, title=TITLE, background=background)
-    return show_at_size(dash, FIGSIZE)
+    return dash

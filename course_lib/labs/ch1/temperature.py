@@ -21,7 +21,7 @@ from ... import cache, data, losses, metrics, models, train
 from ..._checks import check_positive, check_range
 from ...ui import plots
 from ...ui.widgets import Dashboard, slider
-from . import panels, show_at_size
+from ...ui.plots import fast_axes
 
 TITLE = "Distil a 16-unit student: temperature T and alpha"
 TRY = "T = 1 against T = 8 at alpha = 0.9, then alpha = 1 (no labels at all)"
@@ -103,7 +103,7 @@ def run(s: Setup, T: float = 4.0, alpha: float = 0.9, *, seed: int | None = None
 
 def render(result: dict, fig) -> None:
     """Left: the teacher's and student's distributions at T for one test digit; right: accuracies."""
-    ax1, ax2 = panels(fig, 2, left=0.06)
+    ax1, ax2 = fast_axes(fig, 2, left=0.06)
     k = np.arange(len(result["teacher_probs_T"]))
     ax1.bar(k - 0.2, result["teacher_probs_T"], width=0.4, label="teacher")
     ax1.bar(k + 0.2, result["student_probs_T"], width=0.4, label="distilled student")
@@ -133,7 +133,7 @@ def dashboard(seed: int = 0, *, T: float = 4.0, alpha: float = 0.9, background: 
                      {"T": slider(T, 1.0, 20.0, 0.5, description="temperature T"),
                       "alpha": slider(alpha, 0.0, 1.0, 0.05, description="alpha (teacher weight)")},
                      render=render, summary=summary, figsize=FIGSIZE, title=TITLE, background=background)
-    return show_at_size(dash, FIGSIZE)
+    return dash
 
 
 # ----------------------------------------------------------------- start page
@@ -150,7 +150,7 @@ def softmax_demo(T: float = 1.0, logits=TOY_LOGITS) -> dict:
 
 
 def softmax_render(result: dict, fig) -> None:
-    (ax,) = panels(fig, 1, left=0.09, right=0.98)
+    (ax,) = fast_axes(fig, 1, left=0.09, right=0.98)
     plots.probabilities(ax, result["probs"], TOY_CLASSES, title=f"Softmax of four fixed logits at T = {result['T']:g}")
     for i, v in enumerate(result["probs"]):
         ax.annotate(f"{v:.3f}", (i, v), ha="center", va="bottom", xytext=(0, 2), textcoords="offset points")
@@ -165,4 +165,4 @@ def softmax_dashboard(T: float = 1.0, *, background: bool = True) -> Dashboard:
     dash = Dashboard(softmax_demo, {"T": slider(T, 0.5, 20.0, 0.5, description="temperature T")},
                      render=softmax_render, figsize=SOFTMAX_FIGSIZE, summary=softmax_summary,
                      title="Try it: drag the temperature and release", background=background)
-    return show_at_size(dash, SOFTMAX_FIGSIZE)
+    return dash

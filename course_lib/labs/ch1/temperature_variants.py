@@ -19,7 +19,7 @@ from ..._checks import check_choice, check_int_range, check_positive, check_rang
 from ...losses.variants import standardize_logits
 from ...ui import plots
 from ...ui.widgets import Dashboard, slider
-from . import panels, show_at_size
+from ...ui.plots import fast_axes
 
 TITLE = "Global T, standardised T and TTM at the same temperature"
 TRY = "T = 1 (TTM and KD coincide), then T = 8: watch the TTM student's entropy"
@@ -99,7 +99,7 @@ def run(s: Setup, T: float = 4.0, *, alpha: float = 0.9, example: int = 3, seed:
 
 def render(result: dict, fig) -> None:
     """Two panels: the teacher targets each loss uses for one test digit, and the students' test accuracy."""
-    ax1, ax2 = panels(fig, 2, left=0.06, wspace=0.22)
+    ax1, ax2 = fast_axes(fig, 2, left=0.06, wspace=0.22)
     width = 0.27
     k = np.arange(len(result["class_names"]))
     for i, name in enumerate(VARIANTS):
@@ -126,4 +126,4 @@ def dashboard(seed: int = 0, *, T: float = 4.0, example: int = 3, background: bo
     dash = Dashboard(lambda T: run(s, T, example=example, epochs=35, lr=8e-2),
                      {"T": slider(T, 0.5, 10.0, 0.5, description="temperature T")},
                      render=render, summary=summary, figsize=FIGSIZE, title=TITLE, background=background)
-    return show_at_size(dash, FIGSIZE)
+    return dash
