@@ -35,7 +35,7 @@ def test_lab_protocol_and_speed():
         t0 = time.perf_counter()
         d.update(horizon=h)
         times.append(time.perf_counter() - t0)
-    assert np.median(times) < 1.0  # loose bound for a loaded shared machine; the target (0.15 s) is measured by make bench
+    assert np.median(times) < 1.0  # loose bound for a loaded machine; make bench measures the 0.15 s target
     with pytest.raises(ValueError, match="horizon"):
         lab.run(lab.setup(0, "seasonal"), horizon=13)
     with pytest.raises(ValueError, match="series"):

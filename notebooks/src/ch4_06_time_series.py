@@ -97,6 +97,9 @@ print(f"truth 1 above every quantile: loss {up:.3f} = (0.1 + 0.5 + 0.9) / 3; tru
 #   - **distilled**: the same 33 true futures (weight 0.5) plus the teacher's three quantiles on **all** 333
 #     training windows (weight 0.5), fitted with the pinball loss per quantile.
 #
+# Like the teacher, each trained student is cached on disk, keyed by its full configuration (series, seeds,
+# labelled windows, weight, steps); a cold first run trains everything in well under a minute of CPU.
+#
 # This is the situation where distillation pays: a teacher trained once on plenty of data (or a larger model
 # that is too slow to deploy) can label every window, while the student's own true targets are few.
 #
@@ -115,7 +118,7 @@ print(f"truth 1 above every quantile: loss {up:.3f} = (0.1 + 0.5 + 0.9) / 3; tru
 # %%
 t0, c0 = time.perf_counter(), time.process_time()
 setups = {name: lab.setup(SEED, name) for name in lab.SERIES}
-print(f"teacher (cached) and two students per series: {time.perf_counter() - t0:.1f} s wall, "
+print(f"teacher and two students per series (cached on disk): {time.perf_counter() - t0:.1f} s wall, "
       f"{time.process_time() - c0:.1f} s CPU")
 steps = np.arange(1, lab.HORIZON + 1)
 fig, axes = plt.subplots(2, 2, figsize=(11, 6), constrained_layout=True)
@@ -164,11 +167,11 @@ print("CO2 MAE (not claimed):", {k: round(mean["co2"][k]["mae"], 3) for k in lab
 # ## 3. Live: the forecasts month by month
 #
 # **What to try.** Move the horizon from 1 to 12 months. **What to look for.** On the left, the test forecasts
-# made that many months ahead: the bands widen with the horizon, and the point-target student's median drifts
-# away from the truth more than the distilled one. On the right, the dotted line marks the horizon on the MAE
-# curves. All models were trained in `setup`; a move only redraws.
+# made that many months ahead (solid: median; dashed: the 10% and 90% quantiles): how far apart are the dashed
+# lines, and which student's median follows the truth? On the right, the dotted line marks the horizon on the MAE
+# curves (same colours as the legend on the left). All models were trained in `setup`; a move only redraws.
 #
-# **Predict, then run.** At 12 months ahead on the generated series, which band is closer to the teacher's?
+# **Predict, then run.** On the generated series, which student's forecasts stay closer to the teacher's?
 #
 # <details><summary>Answer</summary>
 #
