@@ -132,7 +132,7 @@ def test_temperature_slider_retrains_in_jupyterlab(lab):
                 item.click(timeout=30_000)
                 try:
                     page.wait_for_function(
-                        "() => [...document.querySelectorAll('.jp-InputArea-prompt')].some(e => /\\[(\\*|\\d+)\\]/.test(e.innerText))",
+                        "() => [...document.querySelectorAll('.jp-InputArea-prompt')].some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))",
                         timeout=20_000)
                     break
                 except Exception:
@@ -145,33 +145,41 @@ def test_temperature_slider_retrains_in_jupyterlab(lab):
             # Run All has finished when every code cell shows an execution count (none queued, none running)
             page.wait_for_function(
                 "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];"
-                " return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.innerText)); }",
+                " return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }",
                 timeout=240_000)
+            summary.scroll_into_view_if_needed()  # cells out of view are not laid out: their innerText is empty
+            page.wait_for_timeout(500)
             before = summary.inner_text()
             assert "distilled student" in before
 
             dashboard = summary.locator("xpath=ancestor::div[contains(@class,'widget-vbox')][1]")
             t_slider = dashboard.locator(".widget-slider").first
-            assert "temperature" in t_slider.inner_text()
             t_slider.scroll_into_view_if_needed()
+            assert "temperature" in t_slider.inner_text()
             readout_before = t_slider.locator(".widget-readout").inner_text()
             handle = t_slider.locator(".noUi-handle").first
             box = handle.bounding_box()
             track = t_slider.locator(".noUi-target").first.bounding_box()
             image = dashboard.locator("img").first
             felt = []
-            for frac in (0.15, 0.6, 0.3, 0.8, 0.45):  # release the handle at several places, as a learner would
+            for frac in (0.6, 0.05, 0.85, 0.3, 0.7):  # release the handle at several places, far apart
+                t_slider.scroll_into_view_if_needed()
+                page.wait_for_timeout(700)  # cells around it finish laying out, so positions stop moving
                 box = handle.bounding_box()
+                track = t_slider.locator(".noUi-target").first.bounding_box()
                 old_src = image.get_attribute("src")
                 page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
                 page.mouse.down()
                 page.mouse.move(track["x"] + track["width"] * frac, box["y"] + box["height"] / 2, steps=8)
                 t_release = time.perf_counter()
                 page.mouse.up()
+                if os.environ.get("COURSE_BROWSER_DEBUG"):
+                    page.screenshot(path=str(ARTIFACTS / f"debug_{frac}.png"))
+                    print("DEBUG", frac, box, track, t_slider.locator(".widget-readout").inner_text())
                 page.wait_for_function("([el, old]) => el.getAttribute('src') !== old",
                                        arg=[image.element_handle(), old_src], timeout=60_000, polling=10)
                 felt.append(time.perf_counter() - t_release)
-                if frac == 0.15:
+                if frac == 0.6:
                     page.wait_for_function("([el, old]) => el.innerText !== old",
                                            arg=[summary.element_handle(), before], timeout=60_000)
                     after = summary.inner_text()

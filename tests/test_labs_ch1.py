@@ -23,7 +23,7 @@ def test_default_dashboard_builds_moves_and_draws(name):
     lab = importlib.import_module(f"course_lib.labs.ch1.{name}")
     d = lab.dashboard(background=False)
     assert d.image.value[:4] == b"\x89PNG" and d.summary.value
-    assert d.image.width and int(d.image.width) > 300  # shown at the size it was drawn
+    assert int(d.image.layout.width.rstrip("px")) > 300  # shown at the size it was drawn
     control, w = next(iter(d.controls.items()))
     value = w.options[-1] if hasattr(w, "options") and w.options else w.max
     value = value[1] if isinstance(value, tuple) else value

@@ -71,7 +71,7 @@ def shoot(page, url, token, stem, out: Path, timeout_s: int) -> list[str]:
     page.goto(f"{url}/lab/workspaces/{stem}/tree/notebooks/{stem}.ipynb?token={token}&reset", timeout=120_000)
     page.wait_for_selector(".jp-Notebook", timeout=120_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=300_000)
-    started = "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].some(e => /\\[\\*\\]/.test(e.innerText))"
+    started = "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].some(e => /\\[\\*\\]/.test(e.textContent))"
     for attempt in range(3):  # Run > Run All Cells, as a learner would
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         item = page.locator(".lm-Menu-item:has(.lm-Menu-itemLabel:text-is('Run All Cells'))")
@@ -88,11 +88,11 @@ def shoot(page, url, token, stem, out: Path, timeout_s: int) -> list[str]:
     # finished when nothing is queued or running and the kernel is idle (an error stops Run All early)
     page.wait_for_function(
         "() => !document.querySelector('.jp-Notebook-ExecutionIndicator[data-status=\"busy\"]') &&"
-        " ![...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].some(e => /\\[\\*\\]/.test(e.innerText))",
+        " ![...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].some(e => /\\[\\*\\]/.test(e.textContent))",
         timeout=timeout_s * 1000, polling=1000)
     page.wait_for_timeout(2000)  # widgets finish drawing
     not_run = page.evaluate("() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]"
-                            ".filter(e => !/\\[\\d+\\]/.test(e.innerText)).length")
+                            ".filter(e => !/\\[\\d+\\]/.test(e.textContent)).length")
     if not_run:
         problems.append(f"{stem}: {not_run} code cell(s) did not run (an error stopped Run All)")
     d = out / stem

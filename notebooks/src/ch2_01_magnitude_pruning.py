@@ -259,7 +259,8 @@ claims.check("at 50% sparsity both int64 layouts are larger than dense, while th
 #
 # <details><summary>Answer</summary>
 #
-# At 50% it is several times *slower* (asserted: more than 3x); at 99% it is more than twice as fast (asserted).
+# At 50% it is *slower* (asserted: more than 1.5x; usually several times); at 99% it is more than twice as fast
+# (asserted).
 # Indexing every survivor costs more than multiplying a zero, so a sparse kernel needs far more zeros than a
 # sparse file does.
 #
@@ -300,7 +301,7 @@ with warnings.catch_warnings():
         tt = latency.compare({"dense": lambda: Wf @ XT, "csr": lambda: Wcsr @ XT}, repeats=21, warmup=3, n_threads=1)
         sparse_ratio[frac] = latency.paired_ratio(tt["csr"], tt["dense"])
 print({f"{k:.0%} zeros": f"sparse / dense time {v:.2f}" for k, v in sparse_ratio.items()})
-claims.check("torch's sparse CSR matmul is more than 3x slower than dense at 50% zeros", sparse_ratio[0.5] > 3,
+claims.check("torch's sparse CSR matmul is more than 1.5x slower than dense at 50% zeros", sparse_ratio[0.5] > 1.5,
              ratio=sparse_ratio[0.5])
 claims.check("torch's sparse CSR matmul is more than 2x faster than dense at 99% zeros", sparse_ratio[0.99] < 0.5,
              ratio=sparse_ratio[0.99])
