@@ -112,3 +112,15 @@ def test_slider_specs(spec, match):
         slider(*spec, description="T")
     with pytest.raises(ValueError, match=match):
         Dashboard(lambda T: T, {"T": spec})
+
+
+def test_pruning_a_model_with_no_layer_to_act_on():
+    from course_lib.compress import prune
+
+    empty = torch.nn.Sequential(torch.nn.ReLU())
+    with pytest.raises(ValueError, match="no Linear or Conv layer to prune"):
+        prune.magnitude_prune(empty, 0.5)
+    with pytest.raises(ValueError, match="no Linear or Conv layer whose sparsity"):
+        prune.sparsity(empty)
+    with pytest.raises(ValueError, match="no Linear or Conv layer to score"):
+        prune.movement_scores(empty, lambda m, idx: {"loss": torch.zeros(())})

@@ -81,7 +81,10 @@ def layer_sparsity(model: nn.Module) -> dict:
 def sparsity(model: nn.Module) -> float:
     """Fraction of zero weights over all prunable layers together."""
     zeros = total = 0
-    for _, m in prunable(model):
+    layers = prunable(model)
+    if not layers:
+        raise ValueError(f"model has no Linear or Conv layer whose sparsity could be measured ({type(model).__name__})")
+    for _, m in layers:
         w = _weight(m)
         zeros += int((w == 0).sum())
         total += w.numel()
@@ -234,6 +237,8 @@ def movement_scores(model: nn.Module, objective: Callable, *, steps: int = 1) ->
     """
     check_int_range("steps", steps, 1, 10**6)
     layers = prunable(model)
+    if not layers:
+        raise ValueError(f"model has no Linear or Conv layer to score ({type(model).__name__})")
     out = {n: torch.zeros_like(_weight(m)) for n, m in layers}
     for _ in range(steps):
         model.zero_grad(set_to_none=True)
