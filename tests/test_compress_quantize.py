@@ -110,3 +110,19 @@ def test_ternary_parametrization_and_bytes():
     Q.add_ternary(m)
     assert len(torch.unique(m.fc1.weight.detach().abs())) == 2
     assert E.ternary_bytes(m) == (2 * 128 + 7) // 8 + 4 + (2 * 64 + 7) // 8 + 4 + 4 * (16 + 4)
+
+
+def test_fake_quant_reaches_convolutions_only_when_asked():
+    from torch import nn
+    from course_lib.compress.quantize import WEIGHTED, add_fake_quant, remove_fake_quant
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, 3))
+    w_conv = net[0].weight.detach().clone()
+    add_fake_quant(net, 2)
+    assert torch.equal(net[0].weight, w_conv)          # the default leaves convolutions float
+    remove_fake_quant(net)
+    add_fake_quant(net, 2, scheme="per_channel", kinds=WEIGHTED)
+    levels = [torch.unique(net[0].weight[c]).numel() for c in range(4)]
+    assert max(levels) <= 3                              # 2 bits, symmetric: -a, 0, +a per output channel
+    remove_fake_quant(net)
+    assert torch.equal(net[0].weight, w_conv)          # float weights restored

@@ -106,20 +106,27 @@ class FakeQuantize(nn.Module):
         return f"bits={self.bits}, scheme={self.scheme!r}, symmetric={self.symmetric}"
 
 
-def _linears(model: nn.Module, layers=None) -> dict:
-    return dict(linear_layers(model, names=layers, required=False))
+#: Layer types fake quantization can act on: ``kinds=WEIGHTED`` adds convolutions to the Linear default.
+WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d)
+
+
+def _linears(model: nn.Module, layers=None, kinds=(nn.Linear,)) -> dict:
+    return dict(linear_layers(model, kinds=tuple(kinds), names=layers, required=False))
 
 
 def add_fake_quant(model: nn.Module, bits: int, *, scheme: str = "per_tensor", symmetric: bool = True,
-                   layers=None) -> nn.Module:
+                   layers=None, kinds=(nn.Linear,)) -> nn.Module:
     """Register a :class:`FakeQuantize` parametrization on the weight of each Linear layer (in place).
+
+    ``kinds=WEIGHTED`` also covers Conv1d and Conv2d layers ("per_channel" then
+    means one scale per output channel).
 
     A layer that is already fake-quantized gets its settings changed instead of a
     second parametrization. Returns ``model``.
     """
     check_choice("bits", bits, ALLOWED_BITS)
     check_choice("scheme", scheme, SCHEMES)
-    for name, m in _linears(model, layers).items():
+    for name, m in _linears(model, layers, kinds).items():
         existing = [p for p in m.parametrizations["weight"] if isinstance(p, FakeQuantize)] \
             if parametrize.is_parametrized(m, "weight") else []
         if existing:
@@ -130,20 +137,21 @@ def add_fake_quant(model: nn.Module, bits: int, *, scheme: str = "per_tensor", s
 
 
 def remove_fake_quant(model: nn.Module, *, leave_quantized: bool = False) -> nn.Module:
-    """Remove every weight parametrization from the Linear layers (in place).
+    """Remove every weight parametrization from the Linear and convolution layers (in place).
 
     ``leave_quantized=True`` keeps the rounded weights, ``False`` restores the float ones.
     """
     for m in model.modules():
-        if isinstance(m, nn.Linear) and parametrize.is_parametrized(m, "weight"):
+        if isinstance(m, WEIGHTED) and parametrize.is_parametrized(m, "weight"):
             parametrize.remove_parametrizations(m, "weight", leave_parametrized=leave_quantized)
     return model
 
 
 @contextmanager
-def fake_quantized(model: nn.Module, bits: int, *, scheme: str = "per_tensor", symmetric: bool = True, layers=None):
+def fake_quantized(model: nn.Module, bits: int, *, scheme: str = "per_tensor", symmetric: bool = True, layers=None,
+                   kinds=(nn.Linear,)):
     """Context manager: ``model`` is fake-quantized inside the block and float again after it."""
-    add_fake_quant(model, bits, scheme=scheme, symmetric=symmetric, layers=layers)
+    add_fake_quant(model, bits, scheme=scheme, symmetric=symmetric, layers=layers, kinds=kinds)
     try:
         yield model
     finally:
