@@ -1,0 +1,77 @@
+"""distill.landscape.train_stacked, labs.ch1.landscape.grid and distill.adversarial_probe (ch1_08, ch1_11)."""
+import pytest
+import torch
+
+from course_lib import models, train
+from course_lib.distill.adversarial_probe import heldout_discriminator
+from course_lib.distill.landscape import train_stacked
+
+
+def _toy(n=60, d=6, c=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=g)
+    y = X[:, :c].argmax(1)
+    t = 3 * X[:, :c] + 0.1 * torch.randn(n, c, generator=g)
+    return X, y, t
+
+
+def test_stacked_students_learn_as_they_would_alone():
+    X, y, t = _toy()
+    configs = [(4.0, 0.9, 0), (1.0, 0.0, 1), (2.0, 0.5, 2)]
+    r = train_stacked(X, y, t, 5, configs, epochs=30, lr=3e-2, eval_sets=[(X, y)])
+    for i, (T, a, sd) in enumerate(configs):
+        m = models.mlp(6, (5,), 3, seed=sd)
+        if a == 0:
+            train.train_scratch(m, X, y, epochs=30, lr=3e-2, seed=sd)
+        else:
+            train.train_distilled(m, X, y, t, T=T, alpha=a, epochs=30, lr=3e-2, seed=sd)
+        assert r["accuracy"][0][i] == pytest.approx(train.evaluate(m, X, y), abs=1e-6)
+
+
+def test_stacked_accepts_one_teacher_per_student():
+    X, y, t = _toy()
+    both = torch.stack([t, -t])
+    r = train_stacked(X, y, both, 4, [(2.0, 1.0, 0), (2.0, 1.0, 0)], epochs=40, eval_sets=[(X, y)])
+    a_pos, a_neg = r["accuracy"][0]
+    assert a_pos > a_neg  # the student of the reversed teacher learns the wrong classes
+
+
+def test_stacked_bad_input():
+    X, y, t = _toy()
+    with pytest.raises(ValueError, match="alpha must be in"):
+        train_stacked(X, y, t, 4, [(2.0, 1.5, 0)])
+    with pytest.raises(ValueError, match="T must be > 0"):
+        train_stacked(X, y, t, 4, [(0.0, 0.5, 0)])
+    with pytest.raises(ValueError, match="configs must hold"):
+        train_stacked(X, y, t, 4, [])
+    with pytest.raises(ValueError, match="width must be in"):
+        train_stacked(X, y, t, 0, [(2.0, 0.5, 0)])
+    with pytest.raises(ValueError, match="teacher_logits"):
+        train_stacked(X, y, t[:10], 4, [(2.0, 0.5, 0)])
+
+
+def test_grid_shapes_and_scratch():
+    from course_lib.labs.ch1 import landscape
+
+    s = landscape.setup(0)
+    r = landscape.grid(s, [1.0, 4.0], [0.5, 1.0], [4, 8], [0, 1], epochs=3)
+    assert r["acc"].shape == r["val"].shape == (2, 2, 2, 2) and r["scratch"].shape == (2, 2)
+    assert r["n_students"] == 2 * 2 * 2 + 2
+    assert ((0 <= r["acc"]) & (r["acc"] <= 1)).all()
+    with pytest.raises(ValueError, match="alpha must be in"):
+        landscape.grid(s, [1.0], [0.0], [4], [0], epochs=1)  # alpha = 0 is the scratch student
+    with pytest.raises(ValueError, match="seeds must hold"):
+        landscape.grid(s, [1.0], [0.5], [4], [], epochs=1)
+
+
+def test_heldout_discriminator_chance_and_separable():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(80, 4, generator=g)
+    same = heldout_discriminator(a, a, a, a, steps=30)
+    assert same["accuracy"] == pytest.approx(0.5) and same["low"] < 0.5 < same["high"]
+    far = heldout_discriminator(5 * a, torch.zeros(80, 4), 5 * a, torch.zeros(80, 4), steps=300)
+    assert far["accuracy"] > 0.85 and far["n"] == 160 and far["low"] < far["accuracy"] < far["high"]
+    with pytest.raises(ValueError, match="student_test must be"):
+        heldout_discriminator(a, a, a, torch.zeros(5, 3))
+    with pytest.raises(ValueError, match="steps must be in"):
+        heldout_discriminator(a, a, a, a, steps=0)
