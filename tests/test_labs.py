@@ -23,23 +23,53 @@ def test_bench_finds_every_lab_module():
     assert found == on_disk, f"lab modules without a dashboard(): {sorted(on_disk - found)}"
 
 
+def _pixels(png: bytes):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
 @pytest.mark.parametrize("name,mod", LABS, ids=[n.replace("course_lib.labs.", "") for n, _ in LABS])
-def test_dashboard_builds_and_a_move_recomputes(name, mod):
+def test_dashboard_builds_moves_and_recycles_its_figure(name, mod):
+    """Every lab's dashboard builds with its defaults, and each control's move recomputes.
+
+    Dashboards draw every move on the figure of the last one (plots.fast_axes recycles its axes).
+
+    After a move of each control in turn, the frame shown must be pixel-identical to the same result
+    drawn on a new figure: nothing of the previous frame (a legend entry, a colour, a limit, a tick
+    label, an extra axes) may leak into the next.
+    """
     import numpy as np
 
-    dash = mod.dashboard()
+    from course_lib.ui.widgets import png_bytes
+
+    dash = mod.dashboard(background=False)
     assert dash.controls, f"{name}: a dashboard with no control"
     assert dash.result is not None and dash.error is None
     assert dash.image.value or dash.summary.value, f"{name}: nothing drawn or summarised"
-    runs = dash.runs
-    rng = np.random.default_rng(0)
-    for key, widget in dash.controls.items():
-        values = bench.positions(widget, 1, rng)
-        if values:
-            dash.update(**{key: values[0]})
-            assert dash.values[key] == values[0] and dash.runs == runs + 1
-            break
-    else:
-        pytest.fail(f"{name}: no control can be moved")
     for attr in ("setup", "run", "render", "summary"):
         assert callable(getattr(mod, attr, None)), f"{name} lacks {attr}()"
+    rng = np.random.default_rng(1)
+    moved = 0
+    for key, widget in dash.controls.items():
+        values = bench.positions(widget, 1, rng)
+        if not values:
+            continue
+        runs = dash.runs
+        dash.update(**{key: values[0]})
+        assert dash.values[key] == values[0] and dash.runs == runs + 1
+        moved += 1
+        if dash.render is None:
+            continue
+        fresh = dash._new_figure()
+        dash.render(dash.result, fresh)
+        shown, expected = _pixels(dash.image.value), _pixels(png_bytes(fresh))
+        assert shown.shape == expected.shape, f"{name}: frame size {shown.shape} after moving {key}, new figure {expected.shape}"
+        diff = np.argwhere((shown != expected).any(-1))
+        assert diff.size == 0, (f"{name}: after moving {key!r} to {values[0]!r} the recycled frame differs from a new "
+                                f"one in {len(diff)} pixels (first at row, col {tuple(diff[0])})")
+    assert moved, f"{name}: no control can be moved"
+

@@ -73,6 +73,7 @@ class Dashboard:
                 w.description = name
         self._accepts_progress = "progress" in inspect.signature(fn).parameters
         self.result = None
+        self._fig = None  # the figure frames are drawn on, kept between moves (see _draw)
         self.error: BaseException | None = None
         self.runs = 0
         self.last_seconds = None
@@ -158,6 +159,33 @@ class Dashboard:
                     return
             self._compute(values)
 
+    def _new_figure(self):
+        # Fixed margins: constrained/tight layout would cost more than the drawing itself.
+        fig = Figure(figsize=self.figsize, dpi=DPI)
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.88, wspace=0.3, hspace=0.45)
+        return fig
+
+    def _draw(self, result):
+        """Render ``result`` on the dashboard's figure, recycling the axes of the last frame when it can.
+
+        A render that lays its axes out with ``plots.fast_axes`` gets them back emptied on the next move; a
+        render that did not (or stopped doing so) draws on a new figure, so a frame never shows stale axes.
+        """
+        fig = self._fig
+        recycled = fig is not None
+        if fig is None:
+            fig = self._new_figure()
+        fig._course_claimed = False
+        self.render(result, fig)
+        if not fig._course_claimed:
+            if recycled:  # axes of the last frame may still be there: draw this one afresh
+                fig = self._new_figure()
+                self.render(result, fig)
+            self._fig = None  # this render does not use fast_axes: a new figure every move
+            return fig
+        self._fig = fig
+        return fig
+
     def _compute(self, values):
         self.status.value = "<i>computing…</i>"
         t0 = time.perf_counter()
@@ -172,11 +200,7 @@ class Dashboard:
             result = self.fn(**kwargs)
             png = None
             if self.render is not None:
-                # Fixed margins: constrained/tight layout would cost more than the drawing itself.
-                fig = Figure(figsize=self.figsize, dpi=DPI)
-                fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.88, wspace=0.3, hspace=0.45)
-                self.render(result, fig)
-                png = png_bytes(fig)
+                png = png_bytes(self._draw(result))
             text = self.summary_fn(result) if self.summary_fn else ""
         except Exception as exc:  # shown, kept, and re-raised by wait()/update()
             self.error = exc
