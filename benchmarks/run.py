@@ -18,11 +18,9 @@ Prints a table and writes benchmarks/results.json.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import platform
-import pkgutil
 import statistics
 import sys
 import time
@@ -41,17 +39,9 @@ TARGET_MEDIAN_S, TARGET_P95_S, TARGET_RATIO = 0.15, 0.40, 10.0
 
 
 def lab_modules(only=None):
-    for ch in sorted(pkgutil.iter_modules(course_lib.labs.__path__), key=lambda m: m.name):
-        if not ch.ispkg:
-            continue
-        pkg = importlib.import_module(f"course_lib.labs.{ch.name}")
-        for m in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-            name = f"course_lib.labs.{ch.name}.{m.name}"
-            if only and not any(o in name for o in only):
-                continue
-            mod = importlib.import_module(name)
-            if callable(getattr(mod, "dashboard", None)):
-                yield name, mod
+    """``(dotted name, module)`` of every lab, found by ``course_lib.labs.discover``."""
+    for ch, name, mod in course_lib.labs.discover(only):
+        yield mod.__name__, mod
 
 
 def positions(widget, n: int, rng) -> list:

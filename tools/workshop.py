@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import subprocess
 import sys
 import time
@@ -33,14 +32,9 @@ CHAPTERS = {"ch1": "Chapter 1: principles of distillation", "ch2": "Chapter 2: p
 
 def labs():
     """(chapter, module name, module) for every lab that exposes dashboard(), in course order."""
-    import course_lib.labs as pkg
+    from course_lib.labs import discover
 
-    for ch in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if m.ispkg):
-        chpkg = importlib.import_module(f"course_lib.labs.{ch}")
-        for m in sorted(pkgutil.iter_modules(chpkg.__path__), key=lambda m: m.name):
-            mod = importlib.import_module(f"course_lib.labs.{ch}.{m.name}")
-            if callable(getattr(mod, "dashboard", None)):
-                yield ch, m.name, mod
+    yield from discover()
 
 
 def _first_line(mod) -> str:
