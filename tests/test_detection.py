@@ -167,6 +167,13 @@ def test_choose_thresholds_picks_the_best_f1():
     assert best["f1"] == 1.0 and best["score_threshold"] >= 0.9
 
 
+def test_weight_counts_match_the_prose():
+    from course_lib import models
+
+    assert models.count_params(det.teacher_net(0)) == 38347
+    assert models.count_params(det.student_net(0)) == 2987
+
+
 def test_quantized_student_has_quantized_weights():
     m = det.quantize_copy(det.student_net(0), 2)
     w = m[0].weight.detach()
@@ -198,7 +205,7 @@ def test_lab_run_render_summary():
     assert all(a["n_det"] <= b["n_det"] for a, b in zip(lo["panels"], hi["panels"]))
     lab.render(hi, Figure())
     assert "2-bit students" in lab.summary(hi)
-    with pytest.raises(ValueError, match=r"bits must be one of \[8, 4, 3, 2\], got 5"):
+    with pytest.raises(ValueError, match=r"bits must be one of \[8, 4, 2\], got 5"):
         lab.run(s, 5, 0.3)
     with pytest.raises(ValueError, match="nms_iou"):
         lab.run(s, 4, 1.2)

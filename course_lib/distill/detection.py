@@ -243,14 +243,14 @@ def training_patches(scenes: Scenes, proposals, *, near_per_fg: float = 2.0, bg_
 
 # --------------------------------------------------------------------------- patch classifiers
 def teacher_net(seed: int = 0) -> nn.Sequential:
-    """The teacher: conv 3x3 (16) - conv 3x3 stride 2 (32) - 64 - 11 on 8x8 patches."""
+    """The teacher: conv 3x3 (16) - conv 3x3 stride 2 (32) - 64 - 11 on 8x8 patches (38,347 weights)."""
     with fork(seed):
         return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, stride=2, padding=1),
                              nn.ReLU(), nn.Flatten(), nn.Linear(32 * 4 * 4, 64), nn.ReLU(), nn.Linear(64, N_OUT))
 
 
 def student_net(seed: int = 0) -> nn.Sequential:
-    """The student: one conv 3x3 stride 2 (8 channels) - 11 on 8x8 patches (1,499 weights, 1/25 of the teacher's)."""
+    """The student: one conv 3x3 stride 2 (16 channels) - 11 on 8x8 patches (2,987 weights; the teacher has 38,347)."""
     with fork(seed):
         return nn.Sequential(nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(),
                              nn.Linear(16 * 4 * 4, N_OUT))
@@ -380,7 +380,7 @@ SCENE_KW = dict(n_train=150, n_val=50, n_test=80)
 TEACHER_KW = dict(epochs=30, batch_size=128, lr=3e-3)
 STUDENT_KW = dict(epochs=20, batch_size=128, lr=3e-3)
 KD_T, KD_ALPHA = 2.0, 0.7
-BITS = (8, 4, 3, 2)
+BITS = (8, 4, 2)
 
 
 def _split_cached():

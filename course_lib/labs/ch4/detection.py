@@ -6,7 +6,7 @@ proposals are 338 sliding windows (8 pixels at stride 2, 16 pixels at stride 4);
 are what survives a score threshold and non-maximum suppression (``torchvision.ops.nms``); a detection is right
 when its box has IoU >= 0.5 with a not-yet-matched ground-truth digit of the same class.
 
-The live lab shows one test scene. The students (a one-convolution network with 8-, 4-, 3- or 2-bit weights,
+The live lab shows one test scene. The students (a one-convolution network with 8-, 4- or 2-bit weights,
 trained on labels or distilled from the teacher) and their scores on every proposal are computed in :func:`setup`;
 a move only applies the score threshold (chosen on validation scenes), runs NMS at the slider's IoU and redraws.
 """
