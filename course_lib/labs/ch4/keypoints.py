@@ -168,15 +168,17 @@ def render(result: dict, fig) -> None:
 
     from ...ui import plots
 
-    axes = plots.fast_axes(fig, 2, left=0.07, wspace=0.25)
-    for ax, kind in zip(axes, ("gen1", "gen2")):
+    axes = plots.fast_axes(fig, 2, left=0.07, wspace=0.12)
+    ticks = list(range(0, SIZE, 5))
+    for i, (ax, kind) in enumerate(zip(axes, ("gen1", "gen2"))):
         r = result[kind]
         ax.imshow(overlay(result["picture"], r["map"]), interpolation="nearest")
         ax.plot(result["true"][:, 0], result["true"][:, 1], "o", mfc="none", mec="cyan", ms=9, mew=1.5)
         ax.plot(r["pred"][:, 0], r["pred"][:, 1], "x", color="lime", ms=7, mew=2)
-        ax.yaxis.set_major_locator(MaxNLocator(5, integer=True))
-        plots.style(ax, f"{kind} at T={result['temperature']:g}: error {r['error']:.2f} px, H {r['entropy']:.2f} nats",
-                    "x (pixels)", "y (pixels)")
+        ax.set_xticks(ticks)
+        ax.set_yticks(ticks, ticks if i == 0 else [])  # one shared scale: labels on the left panel only
+        plots.style(ax, f"{kind}: error {r['error']:.2f} px, H {r['entropy']:.2f} nats", "x (pixels)",
+                    "y (pixels)" if i == 0 else "")
         ax.grid(False)
 
 
