@@ -28,7 +28,7 @@ from ...distill import keypoints as kp
 
 TITLE = "Keypoint heatmaps: a first generation and its self-distilled second generation"
 TRY = ("Step through the test images and compare gen1's and gen2's maps; then lower the temperature below 1 and "
-       "watch every map sharpen while the marked peaks stay where they were.")
+       "watch every map sharpen while the marked peaks barely move.")
 
 SIZE = 20
 K = 3
