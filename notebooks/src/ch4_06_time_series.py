@@ -27,7 +27,8 @@
 # %%
 # parameters
 # SEED drives which training windows the student may see with their true future, the teacher's initialisation
-# and the students' initialisation. The two series and the time split are fixed: they are the data.
+# and the students' initialisation (and so the distillation weight chosen on validation). The two series and the
+# time split are fixed: they are the data.
 SEED = 0
 
 # %%
@@ -55,7 +56,11 @@ claims = Claims("ch4_06_time_series")
 # Each window is 24 months in and 12 months out. We subtract the window's last input value (so the trend does
 # not have to be extrapolated from absolute levels) and divide by one scale. The split is in time: windows whose
 # future ends in the first 70% of the months train, the next 10% are validation, and windows whose future starts
-# in the last 20% are the test set. No test month is ever a training target.
+# in the last 20% are the test set. No test month is ever a training target, and no test window is used to choose
+# anything: the one setting we tune, the distillation weight, is picked on the validation windows (section 2).
+#
+# The window shape is fixed before looking at any result: 12 months ahead is one full seasonal cycle, the usual
+# horizon for monthly data (a year ahead), and 24 months of input show the model two cycles.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), constrained_layout=True)
@@ -94,11 +99,20 @@ print(f"truth 1 above every quantile: loss {up:.3f} = (0.1 + 0.5 + 0.9) / 3; tru
 #   and a linear read-out of the last step. Both get 300 full-batch steps from the same initialisation.
 #   - **point targets**: only 10% of the training windows (33 of 333, drawn with SEED) come with their true
 #     future; the student fits them with the pinball loss;
-#   - **distilled**: the same 33 true futures (weight 0.5) plus the teacher's three quantiles on **all** 333
-#     training windows (weight 0.5), fitted with the pinball loss per quantile.
+#   - **distilled**: the same 33 true futures (weight $1 - w$) plus the teacher's three quantiles on **all** 333
+#     training windows (weight $w$), fitted with the pinball loss per quantile.
+#
+# **Fixed a priori, chosen on validation.** The share of labelled windows (10%) is the scenario we study (scarce true
+# futures), and the step counts and learning rates stay at the lab's fixed values (we did not tune them). The
+# weight $w$ is **chosen on the validation windows**: for each series and SEED we train the distilled student with
+# $w \in \{0.25, 0.5, 0.75\}$ and keep the one with the lowest mean validation pinball loss. Only then do we look
+# at the test windows. When the largest candidate wins, a larger weight might do better still; we keep the grid
+# that was fixed in advance rather than widen it after seeing results. The first lines printed below show the
+# validation losses and the choice for this SEED.
 #
 # Like the teacher, each trained student is cached on disk, keyed by its full configuration (series, seeds,
-# labelled windows, weight, steps); a cold first run trains everything in well under a minute of CPU.
+# labelled windows, weight, steps); a cold first run trains everything once (per series: the teacher, the
+# point-target student and the three distilled candidates), later runs load it.
 #
 # This is the situation where distillation pays: a teacher trained once on plenty of data (or a larger model
 # that is too slow to deploy) can label every window, while the student's own true targets are few.
@@ -117,9 +131,14 @@ print(f"truth 1 above every quantile: loss {up:.3f} = (0.1 + 0.5 + 0.9) / 3; tru
 
 # %%
 t0, c0 = time.perf_counter(), time.process_time()
-setups = {name: lab.setup(SEED, name) for name in lab.SERIES}
-print(f"teacher and two students per series (cached on disk): {time.perf_counter() - t0:.1f} s wall, "
-      f"{time.process_time() - c0:.1f} s CPU")
+chosen = {name: lab.choose_weight(SEED, name) for name in lab.SERIES}
+for name, (w_best, val) in chosen.items():
+    print(f"{name}: validation pinball loss by weight w: "
+          + ", ".join(f"{w:g} -> {v:.4f}" for w, v in val.items()) + f"; chosen w = {w_best:g}")
+setups = {name: lab.setup(SEED, name) for name in lab.SERIES}  # uses the weight chosen on validation
+assert all(setups[n].weight == chosen[n][0] for n in lab.SERIES)
+print(f"teacher, point-target student and three distilled candidates per series (cached on disk): "
+      f"{time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU")
 steps = np.arange(1, lab.HORIZON + 1)
 fig, axes = plt.subplots(2, 2, figsize=(11, 6), constrained_layout=True)
 for j, name in enumerate(lab.SERIES):
@@ -232,6 +251,8 @@ quiz("Why does the distilled student beat the point-target student here?", [
 # - Forecast error grows with the horizon: on CO2 the teacher's MAE at 12 months is more than twice its MAE at one.
 # - When the student has the true future of only 10% of the windows, adding the teacher's quantiles on every
 #   window lowers its pinball loss by at least 10% on both series, and brings it within 20% of the teacher's.
+# - Only one setting was tuned, the weight of the teacher's quantiles, and it was chosen on the validation windows;
+#   the test windows only report.
 
 # %%
 claims.table()

@@ -32,6 +32,8 @@ MODELS = ("teacher", "point", "distilled")
 COLOURS = {"teacher": "tab:purple", "point": "tab:gray", "distilled": "tab:green"}
 LABELS = {"teacher": "transformer teacher", "point": "TCN, point targets", "distilled": "TCN, distilled"}
 UNITS = {"co2": "ppm", "seasonal": "units"}
+FRACTION = 0.1                 # the share of training windows whose true future the students see (the scenario)
+WEIGHTS = (0.25, 0.5, 0.75)    # candidate weights of the teacher's quantiles, chosen on the validation windows
 
 
 @lru_cache(maxsize=4)
@@ -129,20 +131,56 @@ class Setup:
     preds: dict       # model -> (N_test, H, Q) forecasts in series units, relative to each window's last value
     errors: dict      # model -> {"mae": (H,), "pinball": (H,)} on test, in series units
     seed: int
+    weight: float = 0.5   # the distillation weight used (chosen on validation unless given)
+    val: dict | None = None  # candidate weight -> the distilled student's validation pinball loss (series units)
+
+
+def _labelled(w: Windows, seed: int, fraction: float) -> torch.Tensor:
+    n_lab = max(2, round(fraction * len(w.train)))
+    return torch.randperm(len(w.train), generator=generator(seed))[:n_lab]
+
+
+def _key(series, seed):
+    return dict(series=series, teacher_seed=int(seed), teacher_epochs=200, teacher_d_model=16)
 
 
 @lru_cache(maxsize=16)
-def setup(seed: int = 0, series: str = "co2", fraction: float = 0.1, weight: float = 0.5) -> Setup:
-    """Windows, labelled subset, cached teacher and both students, with test forecasts and errors per horizon."""
+def choose_weight(seed: int = 0, series: str = "co2", fraction: float = FRACTION) -> tuple:
+    """The distillation weight (of WEIGHTS) with the lowest mean pinball loss on the VALIDATION windows.
+
+    Returns ``(weight, {weight: validation pinball loss in series units})``. Each candidate student is trained
+    (and cached on disk) on the training windows only; no test window is looked at.
+    """
     check_choice("series", series, SERIES)
     check_range("fraction", fraction, 0, 1, lo_open=True)
+    w = windows(series)
+    labelled = _labelled(w, seed, fraction)
+    t_q = fc.predict_quantiles(teacher(w, series, seed=seed), w.X[w.train])
+    Xv, Yv = w.X[w.val], w.Y[w.val]
+    scores = {}
+    for wt in WEIGHTS:
+        m = student(w, labelled, t_q, weight=wt, seed=seed + 1000, key=_key(series, seed))
+        scores[wt] = float(fc.horizon_errors(fc.predict_quantiles(m, Xv), Yv, QUANTILES, scale=w.scale)["pinball"].mean())
+    return min(WEIGHTS, key=lambda wt: scores[wt]), scores
+
+
+@lru_cache(maxsize=16)
+def setup(seed: int = 0, series: str = "co2", fraction: float = FRACTION, weight: float | None = None) -> Setup:
+    """Windows, labelled subset, cached teacher and both students, with test forecasts and errors per horizon.
+
+    ``weight=None`` (the default) uses the weight chosen on the validation windows (``choose_weight``).
+    """
+    check_choice("series", series, SERIES)
+    check_range("fraction", fraction, 0, 1, lo_open=True)
+    val = None
+    if weight is None:
+        weight, val = choose_weight(seed, series, fraction)
     check_range("weight", weight, 0, 1, lo_open=True)
     w = windows(series)
-    n_lab = max(2, round(fraction * len(w.train)))
-    labelled = torch.randperm(len(w.train), generator=generator(seed))[:n_lab]
+    labelled = _labelled(w, seed, fraction)
     t = teacher(w, series, seed=seed)
     t_q = fc.predict_quantiles(t, w.X[w.train])
-    key = dict(series=series, teacher_seed=int(seed), teacher_epochs=200, teacher_d_model=16)
+    key = _key(series, seed)
     models = {"teacher": t,
               "point": student(w, labelled, seed=seed + 1000, key=key),
               "distilled": student(w, labelled, t_q, weight=weight, seed=seed + 1000, key=key)}
@@ -152,7 +190,7 @@ def setup(seed: int = 0, series: str = "co2", fraction: float = 0.1, weight: flo
         p = fc.predict_quantiles(m, Xt)
         preds[k] = p * w.scale
         errors[k] = fc.horizon_errors(p, Yt, QUANTILES, scale=w.scale)
-    return Setup(series, w, labelled, preds, errors, seed)
+    return Setup(series, w, labelled, preds, errors, seed, float(weight), val)
 
 
 def run(s: Setup, horizon: int = 1) -> dict:
