@@ -95,3 +95,29 @@ def test_probe_layers():
     assert LG.probe_accuracy(f[:150], y[:150], f[150:], y[150:]) == 1.0
     with pytest.raises(ValueError, match="same number of rows"):
         LG.probe_accuracy(f[:150], y[:140], f[150:], y[150:])
+
+
+def test_pooled_hidden_loss_known_values():
+    t = [torch.zeros(2, 3, 4) for _ in range(3)]
+    t[0][..., 0] = 1.0   # teacher layer 1 pools to e1
+    t[1][..., 1] = 2.0   # teacher layer 2 pools to 2 * e2 (normalised: e2)
+    t[2][..., 0] = -1.0  # teacher layer 3 pools to -e1
+    s = [t[0].clone(), 5 * t[0].clone()]  # both student layers pool to a multiple of e1
+    assert LG.pooled_hidden_loss(s, t, [1, 1]).item() == pytest.approx(0.0)
+    assert LG.pooled_hidden_loss(s, t, [1, 2]).item() == pytest.approx((0 + 2) / 2)   # |e1 - e2|^2 = 2
+    assert LG.pooled_hidden_loss(s, t, [3, 3]).item() == pytest.approx(4.0)          # |e1 + e1|^2 = 4
+    with pytest.raises(ValueError, match="only 3 layers"):
+        LG.pooled_hidden_loss(s, t, [1, 2, 3, 3])
+
+
+def test_build_student_and_pooled_training():
+    t = _tiny_teacher()
+    s = LG.build_student(t, 2, seed=4)
+    assert s.n_layers == 2 and s.d_model == t.d_model and s.head.out_features == 4
+    with pytest.raises(ValueError, match="n_layers"):
+        LG.build_student(t, 5)
+    X, y = LG.make_task("first", 20, length=5, vocab=6, seed=0)
+    out = LG.train_student(t, "uniform", X, X[:8], y[:8], n_layers=2, steps=3, seed=4, pooled=True, student=s)
+    assert out is s
+    with pytest.raises(ValueError, match="student has 2 layers"):
+        LG.train_student(t, "uniform", X, X[:8], y[:8], n_layers=1, steps=1, student=s)
