@@ -75,3 +75,26 @@ def test_heldout_discriminator_chance_and_separable():
         heldout_discriminator(a, a, a, torch.zeros(5, 3))
     with pytest.raises(ValueError, match="steps must be in"):
         heldout_discriminator(a, a, a, a, steps=0)
+
+
+def test_stacked_returns_logits_per_eval_set():
+    X, y, t = _toy()
+    r = train_stacked(X, y, t, 4, [(2.0, 0.5, 0), (2.0, 0.5, 1)], epochs=5, eval_sets=[(X, y), (X[:7], y[:7])])
+    assert r["logits"][0].shape == (2, 60, 3) and r["logits"][1].shape == (2, 7, 3)
+    assert torch.equal(r["logits"][0][:, :7], r["logits"][1]) or torch.allclose(r["logits"][0][:, :7], r["logits"][1])
+    assert (r["accuracy"][0] == (r["logits"][0].argmax(-1) == y).float().mean(1).numpy()).all()
+
+
+def test_temperature_variants_fast_path_equals_train_variants():
+    from course_lib.labs.ch1 import temperature_variants as tv
+
+    s = tv.setup(0)
+    for T in (0.5, 4.0):
+        models_ = tv.train_variants(s, T=T, epochs=12, lr=5e-2, seed=3)
+        z = tv.test_logits(s, T=T, epochs=12, lr=5e-2, seed=3)
+        for v in tv.VARIANTS:
+            assert torch.allclose(train.predict(models_[v], s.X_test), z[v], atol=1e-4)
+    with pytest.raises(ValueError, match="alpha must be in"):
+        tv.test_logits(s, T=2.0, alpha=1.5, epochs=1)
+    with pytest.raises(ValueError, match="T must be > 0"):
+        tv.test_logits(s, T=-1.0, epochs=1)

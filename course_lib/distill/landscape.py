@@ -40,8 +40,8 @@ def train_stacked(X: torch.Tensor, y: torch.Tensor, teacher_logits: torch.Tensor
     optimiser; their parameters and losses are disjoint and Adam works element by element, so each learns as it
     would alone (the same numbers as ``train.train_distilled(..., seed=seed)`` up to float rounding), many times
     faster. ``teacher_logits`` is (N, C), shared by every student, or (S, N, C), one teacher per student.
-    Returns ``{"accuracy": [array (len(configs),) per eval set], "seconds": wall time}``.
-    ``eval_sets`` is a sequence of ``(X, y)`` pairs.
+    Returns ``{"accuracy": [array (len(configs),) per eval set], "logits": [tensor (len(configs), n, C) per eval
+    set], "seconds": wall time}``. ``eval_sets`` is a sequence of ``(X, y)`` pairs.
     """
     import time
 
@@ -85,6 +85,11 @@ def train_stacked(X: torch.Tensor, y: torch.Tensor, teacher_logits: torch.Tensor
         opt.step()
     seconds = time.perf_counter() - t0
     with torch.no_grad():
-        acc = [(_stacked_forward(params, Xe.T.contiguous()).argmax(1) == ye).float().mean(1).numpy()
-               for Xe, ye in eval_sets]
-    return {"accuracy": acc, "seconds": seconds}
+        logits = [_stacked_forward(params, Xe.T.contiguous()).transpose(1, 2) for Xe, _ in eval_sets]
+    acc = [(z.argmax(-1) == ye).float().mean(1).numpy() for z, (_, ye) in zip(logits, eval_sets)]
+    return {"accuracy": acc, "logits": logits, "seconds": seconds}
+
+
+# Public names for labs that train several stacked one-hidden-layer students with their own losses.
+stack_mlps = _stack_mlps
+stacked_forward = _stacked_forward

@@ -285,9 +285,10 @@ plt.show()
 #
 # ## 5. Live: one point of the landscape
 #
-# The dashboard trains one distilled student at the chosen width, alpha and T with the grid's recipe (60 epochs,
-# about a tenth of a second) and compares it with the scratch student of the same width (trained once per width
-# and cached). Both use the seed SEED, so each position is one run, not a mean.
+# The dashboard trains one distilled student at the chosen width, alpha and T with the grid's recipe (60
+# full-batch epochs) and compares it with the scratch student of the same width (trained once per width and
+# cached). Both use the seed SEED, so each position is one run, not a mean. Try width 4 against width 32 at the
+# same T and alpha, and T = 1 against T = 8; look at the gain in the summary line.
 #
 # **Predict, then run.** Set width 4 and move T between 2 and 8 and back: will the gain over scratch move
 # smoothly with T?

@@ -75,19 +75,61 @@ def train_variants(s: Setup, *, T: float, alpha: float = 0.9, hidden: int = 16, 
     return dict(students.items())
 
 
+def test_logits(s: Setup, *, T: float, alpha: float = 0.9, hidden: int = 16, epochs: int = 60, lr: float = 5e-2,
+                seed: int = 0) -> dict:
+    """The three variants' students at temperature T, trained side by side; returns {variant: test logits}.
+
+    The same students as :func:`train_variants` (same initialisation, full batch, Adam), stacked into batched
+    matrices with the classes on axis 1 (``distill.landscape.stack_mlps``): a softmax over a short last axis is
+    several times slower on CPU, and this is what a slider move pays for.
+    """
+    import torch.nn.functional as F
+
+    from ...distill.landscape import stack_mlps, stacked_forward
+
+    T = check_positive("T", T)
+    alpha = check_range("alpha", alpha, 0.0, 1.0)
+    check_int_range("hidden", hidden, 1, 4096)
+    check_int_range("epochs", epochs, 0, 10**7)
+    lr = check_positive("lr", lr)
+    n, n_classes = len(s.X), s.teacher_logits.shape[1]
+    params = stack_mlps([models.mlp(s.X.shape[1], (hidden,), n_classes, seed=seed) for _ in VARIANTS])
+    Xt, t = s.X.T.contiguous(), s.teacher_logits.T                     # (in, N), (C, N)
+
+    def zscore(v):  # standardize_logits along the class axis (axis -2 here)
+        return (v - v.mean(-2, keepdim=True)) / (v.std(-2, keepdim=True, unbiased=False) + 1e-7)
+
+    log_q = F.log_softmax(t / T, 0)
+    log_q_std = F.log_softmax(zscore(t) / T, 0)
+    q, q_std = log_q.exp(), log_q_std.exp()
+    ys = s.y.expand(len(VARIANTS), n)
+    opt = torch.optim.Adam(params, lr=lr)
+    for _ in range(int(epochs)):
+        opt.zero_grad(set_to_none=True)
+        z = stacked_forward(params, Xt)                                # (3, C, N): kd, kd_adaptive, ttm
+        soft = torch.stack([(q * (log_q - F.log_softmax(z[0] / T, 0))).sum() / n * T * T,
+                            (q_std * (log_q_std - F.log_softmax(zscore(z[1]) / T, 0))).sum() / n * T * T,
+                            (q * (log_q - F.log_softmax(z[2], 0))).sum() / n])
+        hard = F.cross_entropy(z, ys, reduction="none").mean(1)
+        (alpha * soft + (1 - alpha) * hard).sum().backward()
+        opt.step()
+    with torch.no_grad():
+        z = stacked_forward(params, s.X_test.T.contiguous()).transpose(1, 2)
+    return {v: z[i] for i, v in enumerate(VARIANTS)}
+
+
 def run(s: Setup, T: float = 4.0, *, alpha: float = 0.9, example: int = 3, seed: int | None = None,
         epochs: int = 60, lr: float = 5e-2) -> dict:
     """Train the three variants at T; per-variant test accuracy, mean output entropy (nats, at T = 1), and
     the teacher target and student distribution for test row ``example``."""
     check_int_range("example", example, 0, len(s.X_test) - 1)
     seed = s.seed if seed is None else int(seed)
-    students = train_variants(s, T=T, alpha=alpha, epochs=epochs, lr=lr, seed=seed)
+    z_test = test_logits(s, T=T, alpha=alpha, epochs=epochs, lr=lr, seed=seed)
     x_t = s.teacher_test_logits[example:example + 1]
     targets = {"kd": torch.softmax(x_t / T, -1)[0], "kd_adaptive": torch.softmax(standardize_logits(x_t) / T, -1)[0],
                "ttm": torch.softmax(x_t / T, -1)[0]}
     acc, ent, probs, logits = {}, {}, {}, {}
-    for name, m in students.items():
-        z = train.predict(m, s.X_test)
+    for name, z in z_test.items():
         p = torch.softmax(z, -1)
         acc[name] = metrics.accuracy(z, s.y_test)
         ent[name] = float(metrics.entropy(p).mean())
