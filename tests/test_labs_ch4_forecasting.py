@@ -32,10 +32,10 @@ def test_lab_protocol_and_speed():
     assert "month" in lab.summary(r)
     times = []
     for h in range(1, 11):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         d.update(horizon=h)
-        times.append(time.perf_counter() - t0)
-    assert np.median(times) < 1.0  # loose bound for a loaded machine; make bench measures the 0.15 s target
+        times.append(time.process_time() - t0)
+    assert np.median(times) < 1.0  # CPU seconds per move (robust to a loaded machine); make bench measures the 0.15 s wall target
     with pytest.raises(ValueError, match="horizon"):
         lab.run(lab.setup(0, "seasonal"), horizon=13)
     with pytest.raises(ValueError, match="series"):
