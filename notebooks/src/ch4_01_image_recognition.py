@@ -183,8 +183,8 @@ plt.show()
 # retrained: a move is one rotation with torchvision and three forward passes.
 #
 # **Try:** rotate to 15, 30 and 45 degrees, then back to 0 and raise the noise. **Look for:** which network falls
-# fastest, whether the distilled student stays ahead of the scratch one, and which digits flip first in the
-# example strip (true label, then the three predictions).
+# fastest, whether the distilled student stays ahead of the scratch one, and which digits flip first (the line
+# above the plot lists each example's true label, then the teacher's, the scratch and the distilled prediction).
 #
 # **Predict, then run.** The training images were rotated by at most 15 degrees. What happens to the teacher at
 # 30 degrees?

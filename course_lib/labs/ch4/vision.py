@@ -61,25 +61,24 @@ def render(result: dict, fig) -> None:
     ax1, ax2 = plots.fast_axes(fig, 2, left=0.08, wspace=0.15)
     acc = result["accuracy"]
     ax1.bar(range(3), [acc[k] for k in MODELS], color=["black", "tab:gray", "tab:blue"])
-    ax1.set_xticks(range(3), ["teacher", "scratch\nstudent", "distilled\nstudent"])
+    ax1.set_xticks(range(3), ["teacher", "scratch", "distilled"])
     ax1.set_ylim(0, 1)
-    plots.style(ax1, f"test accuracy at {result['angle']:+g} deg, noise {result['noise']:g}", "network",
+    plots.style(ax1, f"test accuracy at {result['angle']:+g} deg, noise {result['noise']:g}", "network (students: separable)",
                 "test accuracy")
     ax2.imshow(result["images"], cmap="gray_r", interpolation="nearest")
+    ax2.set_xticks([])
     ax2.set_yticks([])
-    width = result["images"].shape[1] / N_SHOW
-    ax2.set_xticks([width * (i + 0.5) for i in range(N_SHOW)],
-                   [f"{lab}\n{t}/{s}/{d}" for lab, t, s, d in zip(result["labels"], result["preds"]["teacher"],
-                                                                 result["preds"]["scratch"],
-                                                                 result["preds"]["distilled"])], fontsize=8)
-    plots.style(ax2, "first test images", "true digit / predicted by teacher, scratch, distilled", "")
+    plots.style(ax2, "first test images, as the networks see them", "(labels and predictions: line above)", "")
 
 
 def summary(result: dict) -> str:
-    a = result["accuracy"]
+    a, p = result["accuracy"], result["preds"]
+    shown = ", ".join(f"{lab}&rarr;{t}/{s}/{d}" for lab, t, s, d in zip(result["labels"], p["teacher"], p["scratch"],
+                                                                       p["distilled"]))
     return (f"rotation {result['angle']:+g} deg, noise {result['noise']:g} (recomputed live: three forward passes, "
             f"no retraining): teacher <b>{a['teacher']:.1%}</b>, scratch student <b>{a['scratch']:.1%}</b>, "
-            f"distilled student <b>{a['distilled']:.1%}</b> of {result['n_test']} test images")
+            f"distilled student <b>{a['distilled']:.1%}</b> of {result['n_test']} test images. "
+            f"Images shown, true&rarr;teacher/scratch/distilled: {shown}")
 
 
 def dashboard(seed: int = 0, angle: float = 0.0, noise: float = 0.0, background: bool = True):
@@ -89,4 +88,4 @@ def dashboard(seed: int = 0, angle: float = 0.0, noise: float = 0.0, background:
     return Dashboard(lambda angle, noise: run(s, angle, noise),
                      {"angle": slider(angle, -90, 90, 5, description="extra rotation (degrees)"),
                       "noise": slider(noise, 0, 0.5, 0.05, description="extra noise (std, pixel units)")},
-                     render=render, summary=summary, figsize=(10, 3.4), title=TITLE, background=background)
+                     render=render, summary=summary, figsize=(9, 3.0), title=TITLE, background=background)
