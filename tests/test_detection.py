@@ -209,3 +209,8 @@ def test_lab_run_render_summary():
         lab.run(s, 5, 0.3)
     with pytest.raises(ValueError, match="nms_iou"):
         lab.run(s, 4, 1.2)
+
+
+def test_split_logits_refuses_an_unknown_part():
+    with pytest.raises(ValueError, match=r"part must be one of \['train', 'val', 'test'\], got 'dev'"):
+        det.split_logits(det.student_net(0), 0, "dev")

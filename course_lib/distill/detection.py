@@ -433,11 +433,26 @@ def student(split_seed: int, seed: int, bits: int, distilled: bool) -> nn.Module
     return cache.cached_model(config, build, fit, name="a2-student")
 
 
+_CROPS: dict = {}
+
+
+@torch.no_grad()
+def split_logits(model: nn.Module, split_seed: int, part: str) -> torch.Tensor:
+    """Logits (scenes, proposals, 11) of ``model`` on the ``part`` ("val" or "test") scenes of ``split_seed``;
+    the crops are cut once per process and reused."""
+    check_choice("part", part, ("train", "val", "test"))
+    sc, P, _, _ = data_for(split_seed)
+    key = (int(split_seed), part)
+    if key not in _CROPS:
+        _CROPS[key] = crop(sc[part].images, P)
+    return train.predict(model, _CROPS[key]).reshape(len(sc[part]), len(P), -1)
+
+
 def evaluate(model: nn.Module, split_seed: int) -> dict:
     """Thresholds chosen for best F1 on the validation scenes; recall and precision at them on the test scenes."""
     sc, P, _, _ = data_for(split_seed)
-    th = choose_thresholds(P, proposal_logits(model, sc["val"], P), sc["val"])
-    r = recall_precision(detect_all(P, proposal_logits(model, sc["test"], P), score_threshold=th["score_threshold"],
+    th = choose_thresholds(P, split_logits(model, split_seed, "val"), sc["val"])
+    r = recall_precision(detect_all(P, split_logits(model, split_seed, "test"), score_threshold=th["score_threshold"],
                                     nms_iou=th["nms_iou"]), sc["test"])
     return dict(score_threshold=th["score_threshold"], nms_iou=th["nms_iou"], **r)
 

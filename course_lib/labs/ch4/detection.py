@@ -41,8 +41,8 @@ def setup(seed: int = 0, scene: int = 0):
             models[(b, kd)] = det.student(seed, 3 * seed, b, kd)
     out = {}
     for key, m in models.items():
-        th = det.choose_thresholds(P, det.proposal_logits(m, sc["val"], P), sc["val"])
-        s, lab = det.scores_and_labels(det.proposal_logits(m, one, P)[0])
+        th = det.choose_thresholds(P, det.split_logits(m, seed, "val"), sc["val"])
+        s, lab = det.scores_and_labels(det.split_logits(m, seed, "test")[scene])
         out[key] = dict(scores=s, labels=lab, score_threshold=th["score_threshold"])
     return dict(seed=seed, scene=scene, image=one.images[0, 0].numpy(), gt_boxes=one.boxes[0],
                 gt_labels=one.labels[0], proposals=P, models=out)
