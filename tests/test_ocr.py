@@ -179,3 +179,15 @@ def test_fit_with_teacher_frames_and_reading():
     assert len(texts) == 32 and all(t.isdigit() or t == "" for t in texts)
     with pytest.raises(ValueError, match="frame rate"):
         ocr.fit_ctc(student, s, teacher_log_probs=tlp[:, :10], weight=0.5, epochs=1)
+
+
+def test_lab_colours_each_error_operation():
+    from course_lib.labs.ch4 import ocr as lab
+
+    out = lab.coloured("4071", "4971")
+    assert out.count(lab.OP_COLOURS["replace"]) == 1 and "<b" in out
+    out = lab.coloured("4071", "471")
+    assert "<s style" in out and ">0</s>" in out
+    out = lab.coloured("407", "4077")
+    assert out.count(lab.OP_COLOURS["insert"]) == 1
+    assert lab.coloured("407", "407") == "<code>407</code>"
