@@ -139,7 +139,7 @@ claims.check("With NMS made lax (IoU threshold 0.9), the teacher's test precisio
 # Each bit-width is trained twice from the same initialisation: on the labels only, and distilled from the
 # teacher's eleven-way score distribution on every training patch (the KL divergence at T = 2 with weight 0.7,
 # plus 0.3 times the cross-entropy with the labels). Thresholds are chosen on validation scenes for each student
-# separately. That is 18 students at three seeds; they train once (about a minute on one core) and are then read
+# separately. That is 18 students at three seeds; they train once (a few minutes on one core) and are then read
 # from the disk cache.
 #
 # **Predict, then run.** 1. How much recall does a student lose going from 8-bit to 2-bit weights? 2. Where do
