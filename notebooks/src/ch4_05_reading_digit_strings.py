@@ -339,7 +339,7 @@ claims.table()
 # NBVAL_CHECK_OUTPUT
 claims.verify()
 # %% [output]
-# claims checked: N/N
+# claims checked: 9/9
 
 # %% [markdown]
 # ## References
