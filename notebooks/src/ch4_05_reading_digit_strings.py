@@ -62,7 +62,7 @@ print(f"{len(train_strings)} training strings, {len(test_strings)} test strings;
 # %%
 fig, axes = plt.subplots(4, 1, figsize=(8, 3.6), constrained_layout=True)
 for i, ax in enumerate(axes):
-    ax.imshow(test_strings.images[i].numpy(), cmap="gray_r", interpolation="nearest")
+    ax.imshow(test_strings.images[i].numpy(), cmap="gray_r", interpolation="nearest", aspect="auto")
     ax.set_yticks([])
     ax.set_title(f"test string {i}: '{test_strings.texts[i]}'", fontsize=9, loc="left")
 axes[-1].set_xlabel("column (pixels)")
@@ -169,7 +169,8 @@ for i, k in enumerate(lab.KINDS):
         ax1.plot(np.full(len(v), x[j] + (i - 0.5) * 0.38), v, "o", color="black", ms=3)
 ax1.axhline(s.teacher["cer"], color=lab.COLOURS["teacher"], ls="--", label="float teacher (48 channels)")
 ax1.set_xticks(x, [f"{b} bits" for b in lab.BITS])
-ax1.set(title=f"Test CER of the quantized students (SEED={SEED})", ylabel="character error rate")
+ax1.set(title=f"Test CER of the quantized students (SEED={SEED})", xlabel="weight bit-width during training",
+        ylabel="character error rate")
 ax1.legend(fontsize=8)
 ops = ("insertions", "deletions", "substitutions")
 labels, bottoms = [], np.zeros(len(lab.BITS) * len(lab.KINDS))

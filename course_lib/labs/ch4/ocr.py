@@ -206,9 +206,8 @@ def render(result: dict, fig) -> None:
         ax2.bar(x + (i - 0.5) * 0.38, [e["insertions"], e["deletions"], e["substitutions"]], width=0.38,
                 color=COLOURS[k])
     ax2.set_xticks(x, ["insertions", "deletions", "substitutions"])
-    e = result["errors"]
-    ax2.set(title=f"{result['bits']}-bit weights, {N_TEST} test strings: CER scratch (grey) {e['scratch']['cer']:.1%}, "
-                  f"distilled (green) {e['distilled']['cer']:.1%}", ylabel="count (characters)")
+    ax2.set(title=f"errors at {result['bits']} bits, {N_TEST} strings (grey: scratch, green: distilled)",
+            ylabel="count (characters)")
     ax2.title.set_fontsize(9)
 
 
