@@ -47,42 +47,37 @@ def count_params(model: nn.Module, *, nonzero: bool = False) -> int:
 
 
 def flops(model: nn.Module, input_shape) -> int:
-    """FLOPs of one forward pass of one example through Linear and Conv layers.
+    """FLOPs of one forward pass of one example, counted by ``torch.utils.flop_counter``.
 
-    Counts a multiply-add as 2 FLOPs (bias additions included once); other
-    layers (activations, pooling) are ignored, as is usual. ``input_shape``
+    PyTorch's counter counts a multiply-add as 2 FLOPs in every matrix product
+    and convolution (``FlopCounterMode``); bias additions, which it leaves out,
+    are added once per output value of each Linear or Conv layer that has a
+    bias. Activations and pooling are ignored, as is usual. ``input_shape``
     excludes the batch dimension.
     """
-    counts = []
+    from torch.utils.flop_counter import FlopCounterMode
 
-    def on_linear(m, inp, out):
-        counts.append(2 * m.in_features * m.out_features * (out.numel() // out.shape[-1] // out.shape[0])
-                      + (m.out_features if m.bias is not None else 0))
-
-    def on_conv(m, inp, out):
-        k = m.in_channels // m.groups * int(torch.tensor(m.kernel_size).prod())
-        per_out = 2 * k + (1 if m.bias is not None else 0)
-        counts.append(per_out * out[0].numel())
-
-    hooks = []
-    for m in model.modules():
-        if isinstance(m, nn.Linear):
-            hooks.append(m.register_forward_hook(on_linear))
-        elif isinstance(m, (nn.Conv1d, nn.Conv2d)):
-            hooks.append(m.register_forward_hook(on_conv))
-    if not hooks:
+    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))]
+    if not layers:
         raise ValueError(f"model has no Linear or Conv layer to count FLOPs for ({type(model).__name__})")
+    bias_adds = []
+
+    def on_output(m, inp, out):
+        if m.bias is not None:
+            bias_adds.append(out[0].numel())
+
+    hooks = [m.register_forward_hook(on_output) for m in layers]
+    was_training = model.training
     try:
-        was_training = model.training
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
             try:
                 model(torch.zeros(1, *tuple(int(d) for d in input_shape)))
             except RuntimeError as e:
                 raise ValueError(f"input_shape {tuple(input_shape)} does not fit the model (give one example's "
                                  f"shape without the batch dimension): {str(e).splitlines()[0]}") from None
-        model.train(was_training)
     finally:
+        model.train(was_training)
         for h in hooks:
             h.remove()
-    return int(sum(counts))
+    return int(counter.get_total_flops()) + int(sum(bias_adds))
