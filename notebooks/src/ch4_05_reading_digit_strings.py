@@ -203,8 +203,8 @@ claims.check("at 8 bits, the distilled student reads better (lower CER) than the
              "same initial weights in at least 2 of the 3 seeds", wins8 >= 2, wins=wins8,
              distilled=[r["cer"] for r in s.results[8, "distilled"]], scratch=[r["cer"] for r in s.results[8, "scratch"]])
 for k in lab.KINDS:
-    claims.check(f"{k} students trained at 2 bits have a median CER at least 15 points higher than at 8 bits",
-                 cer[2, k] > cer[8, k] + 0.15, cer_2=cer[2, k], cer_8=cer[8, k])
+    claims.check(f"{k} students trained at 2 bits have a median CER at least 10 points higher than at 8 bits",
+                 cer[2, k] > cer[8, k] + 0.10, cer_2=cer[2, k], cer_8=cer[8, k])
 D, S, I = (total(2, "scratch", o) for o in ("deletions", "substitutions", "insertions"))
 claims.check("at 2 bits, deletions are the most common error of the scratch students (summed over seeds)",
              D > S and D > I, deletions=D, substitutions=S, insertions=I)
@@ -243,7 +243,7 @@ claims.check("at 2 bits, the gap between the two kinds' median CER is smaller th
 #
 # <details><summary>Answer</summary>
 #
-# Worse: rounding the 8-bit students to 2 bits after training gives a CER above 70% for both kinds, higher than
+# Worse: rounding the 8-bit students to 2 bits after training gives a CER above 60% for both kinds, higher than
 # the median of the students trained at 2 bits (asserted below). Rounded to 4 bits, both still read with a CER below
 # 25% (asserted).
 #
@@ -279,8 +279,8 @@ for bad in (dict(bits=1), dict(first=-1)):
 # %%
 qat2 = {k: cer[2, k] for k in lab.KINDS}
 for k in lab.KINDS:
-    claims.check(f"rounding the 8-bit {k} student to 2 bits after training gives a CER above 70%, higher than the "
-                 f"median CER of the {k} students trained at 2 bits", ptq[2][k]["cer"] > max(0.7, qat2[k]),
+    claims.check(f"rounding the 8-bit {k} student to 2 bits after training gives a CER above 60%, higher than the "
+                 f"median CER of the {k} students trained at 2 bits", ptq[2][k]["cer"] > max(0.6, qat2[k]),
                  rounded_to_2=ptq[2][k]["cer"], trained_at_2=qat2[k])
 worst4 = max(ptq[4][k]["cer"] for k in lab.KINDS)
 claims.check("rounded to 4 bits after training, both students still read with a CER below 25%", worst4 < 0.25,
@@ -327,7 +327,7 @@ quiz("Why can the student be taught frame by frame by this teacher?", [
 #   test set and divides by the number of true characters. Our float teacher stays below 6%.
 # - At 8 bits, adding the teacher's per-frame distributions to CTC gave a better reader than CTC alone from the same
 #   initial weights in at least 2 of 3 seeds; the size of the gain is not stable enough to state.
-# - At 2 bits both kinds read far worse (at least 15 points of median CER more), the scratch students' errors are
+# - At 2 bits both kinds read far worse (at least 10 points of median CER more), the scratch students' errors are
 #   mostly deletions, and three seeds per kind could not separate distilled from scratch: we could not show that the
 #   soft targets help at 2 bits.
 # - A CTC student can stay stuck at its all-blank start; medians over seeds keep one such run from deciding.
