@@ -23,7 +23,7 @@
 # | `exercises/ch5_02_compression_exercises.ipynb` | H3, H4, H5, H6, H7 (compression) |
 # | `exercises/ch5_03_reliability_exercises.ipynb` | H8, H9, H10 (calibration, uncertainty, robustness) |
 # | `exercises/ch5_04_reliability_and_sharpness_exercises.ipynb` | H14, H15, H16, H23 (temperature scaling, class-weighted distillation, PGD, sharpness) |
-# | `exercises/ch5_05_applications_exercises.ipynb` | H17 to H22 (detection, efficient blocks, speech, continual and meta-learning, layer mapping) |
+# | `exercises/ch5_05_applications_exercises.ipynb` | H17 to H22 (detection, efficient blocks, reading digit strings, continual and meta-learning, layer mapping) |
 # | `exercises/ch5_06_capstone.ipynb` | the capstone challenge: compress the digits teacher to a byte budget |
 # | `solutions/` | the same notebooks with worked solutions |
 #
@@ -103,21 +103,22 @@
 # | H14 | `fit_temperature` (NLL) | `ch3_03_calibration` (B3) |
 # | H15 | `weighted_distillation_loss` | chapter 3 (class imbalance); builds on H2 |
 # | H16 | `pgd` (projection and clamping) | `ch3_01_adversarial_robustness` (B1); builds on H10 |
-# | H17 | `box_iou`, `nms` (checked against `torchvision.ops`) | chapter 4 (detection) |
-# | H18 | `separable_macs` (checked against `torch.utils.flop_counter`) | chapter 4 (efficient vision blocks) |
-# | H19 | `ctc_greedy_decode` | chapter 4 (speech) |
+# | H17 | `box_iou`, `nms` (checked against `torchvision.ops`) | `ch4_02_object_detection` (A2) |
+# | H18 | `separable_macs` (checked against `torch.utils.flop_counter`) | `ch4_01_image_recognition` (A1) |
+# | H19 | `ctc_greedy_decode` | `ch4_05_reading_digit_strings` (A5) |
 # | H20 | `lwf_ci_loss` (class-incremental) | `ch4_10_continual_learning` (A10); builds on H13 |
-# | H21 | `reptile_update` | chapter 4 (meta-learning) |
-# | H22 | `layer_mapping` (uniform, first, last) | chapter 4 (hidden-state distillation) |
+# | H21 | `reptile_update` | `ch4_11_meta_learning` (A11) |
+# | H22 | `layer_mapping` (uniform, first, last) | `ch4_04_language_layer_mapping` (A4) |
 # | H23 | `top_hessian_eigenvalue` (checked against `torch.autograd.functional.hessian`) | chapter 1, sharpness (D13) |
 #
 # Every loss exercise that contains a KL divergence (H2, H13, H15, H20) accepts the same alternative, the
 # cross-entropy with the soft targets in place of the KL: the two differ by the teacher's entropy, a
 # constant that changes no gradient.
 #
-# Chapter 1 notebooks are `notebooks/ch1_01_*` to `ch1_11_*` (D1, D2 in the first, then D3 to D12 one per
-# notebook); chapter 2 notebooks are `ch2_01_*` to `ch2_08_*` (C1 to C8); chapter 3 teaches robustness (B1),
-# uncertainty (B2) and calibration (B3).
+# Chapter 1 notebooks are `notebooks/ch1_01_*` to `ch1_12_*` (D1 and D2 in the first, then D3 to D13 one
+# per notebook); chapter 2 notebooks are `ch2_01_*` to `ch2_08_*` (C1 to C8); chapter 3 notebooks are
+# `ch3_01_*` to `ch3_07_*` (B1 to B7); chapter 4 notebooks are `ch4_01_*` to `ch4_14_*`, numbered after the
+# application they teach (A1 to A14). The course map, `notebooks/README.md`, lists them all.
 
 # %%
 # parameters
@@ -132,6 +133,9 @@ import torch
 import torch.nn.functional as F
 
 from course_lib import grading
+from course_lib.claims import Claims
+
+claims = Claims("ch5_00_hands_on")
 
 # %% [markdown]
 # ## The checks accept correct code...
@@ -148,7 +152,9 @@ for hid in sorted(grading.EXERCISES, key=lambda h: int(h[1:])):
     seconds[hid] = time.perf_counter() - t0
     lines.append(line)
     print(line)
-assert all(line.endswith(": passed") for line in lines) and len(lines) == len(grading.EXERCISES)
+claims.check("Every check accepts its reference implementation.",
+             all(line.endswith(": passed") for line in lines) and len(lines) == len(grading.EXERCISES),
+             checks=len(lines), passed=sum(line.endswith(": passed") for line in lines))
 print(f"all {len(lines)} checks took {sum(seconds.values()):.1f} s in total")
 
 # %% [markdown]
@@ -175,8 +181,9 @@ ok1, msg1 = grading.verdict("H2", distillation_loss=kd_without_t2, soft_loss_gra
 ok2, msg2 = grading.verdict("H2", distillation_loss=kd_reversed, soft_loss_grad=grad_ref)
 print(msg1)
 print(msg2)
-assert not ok1 and "T^2 factor is missing" in msg1
-assert not ok2 and "wrong way round" in msg2
+claims.check("The H2 check names both classic mistakes: a missing T² factor and a KL divergence taken the wrong "
+             "way round.", not ok1 and "T^2 factor is missing" in msg1 and not ok2 and "wrong way round" in msg2,
+             missing_t2=msg1, reversed_kl=msg2)
 
 # %% [markdown]
 # ## What a learner's stub looks like
@@ -200,13 +207,28 @@ namespace = {}
 exec(stub, namespace)
 ok, line = grading.verdict("H11", namespace)
 print(line)
-assert not ok and line.endswith("not done yet - H11: fit a straight line to (log x, log y)")
+claims.check("A generated stub raises NotImplementedError with its hint, and the check reports that hint.",
+             not ok and line.endswith("not done yet - H11: fit a straight line to (log x, log y)"), verdict=line)
 
 # %% [markdown]
 # ## What we measured
 #
-# - Every check accepts its reference implementation (asserted; the printed total gives their run time,
-#   a few seconds on a laptop CPU).
+# - Every check accepts its reference implementation (the printed total gives their run time).
 # - The H2 check names both classic mistakes: a missing T² factor and a KL divergence taken the wrong way
-#   round (asserted).
-# - A generated stub raises `NotImplementedError` with its hint, and the check reports that hint (asserted).
+#   round.
+# - A generated stub raises `NotImplementedError` with its hint, and the check reports that hint.
+
+# %%
+claims.table()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+claims.verify()
+# %% [output]
+# claims checked: 3/3
+
+# %% [markdown]
+# ## Next
+#
+# Open [`exercises/ch5_01_distillation_exercises.ipynb`](../exercises/ch5_01_distillation_exercises.ipynb) and
+# write H1, then check it with the cell below it.
