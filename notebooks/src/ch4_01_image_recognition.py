@@ -273,4 +273,5 @@ claims.verify()
 #   Convolutional Neural Networks via Attention Transfer. ICLR 2017.
 # - Romero, A. et al. (2015). FitNets: Hints for Thin Deep Nets. ICLR 2015.
 #
-# **Next:** back to the [course map](README.md), or on to chapter 4's other tasks.
+# **Next:** [4.2 Object detection](ch4_02_object_detection.ipynb): a quantized student scoring region proposals,
+# with and without its teacher's scores.

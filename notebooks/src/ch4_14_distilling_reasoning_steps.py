@@ -219,4 +219,5 @@ claims.verify()
 #   arXiv:2112.00114.
 # - Hinton, G., Vinyals, O. and Dean, J. (2015). Distilling the Knowledge in a Neural Network. arXiv:1503.02531.
 #
-# **Next:** back to the [course map](README.md), or [4.11 Meta-learning](ch4_11_meta_learning.ipynb).
+# **Next:** chapter 5, [hands-on practices](ch5_00_hands_on.ipynb): the graded exercises, and how to check your
+# own answers.
