@@ -300,8 +300,6 @@ def detect(proposals, scores, labels, *, score_threshold: float = 0.5, nms_iou: 
     (``torchvision.ops.nms``; the default, since our digits do not overlap) or within each digit
     (``class_agnostic=False``: ``torchvision.ops.batched_nms``). Returns (boxes, scores, labels) by decreasing
     score."""
-    from torchvision.ops import batched_nms, nms
-
     proposals = check_boxes("proposals", proposals)
     check_range("score_threshold", score_threshold, 0.0, 1.0)
     check_iou_threshold("nms_iou", nms_iou)
@@ -309,9 +307,16 @@ def detect(proposals, scores, labels, *, score_threshold: float = 0.5, nms_iou: 
     if scores.shape != (len(proposals),) or labels.shape != (len(proposals),):
         raise ValueError(f"scores and labels must hold one value per proposal ({len(proposals)}), got shapes "
                          f"{tuple(scores.shape)} and {tuple(labels.shape)}")
+    return _detect(proposals, scores, labels, float(score_threshold), float(nms_iou), class_agnostic)
+
+
+def _detect(proposals, scores, labels, score_threshold, nms_iou, class_agnostic=True):
+    """:func:`detect` without the checks (its callers have checked once for many scenes)."""
+    from torchvision.ops import batched_nms, nms
+
     keep = (scores >= score_threshold).nonzero().reshape(-1)
     b, s, lab = proposals[keep], scores[keep], labels[keep]
-    k = nms(b, s, float(nms_iou)) if class_agnostic else batched_nms(b, s, lab, float(nms_iou))
+    k = nms(b, s, nms_iou) if class_agnostic else batched_nms(b, s, lab, nms_iou)
     return b[k], s[k], lab[k]
 
 
@@ -326,10 +331,17 @@ def match(det_boxes, det_scores, det_labels, gt_boxes, gt_labels, *, iou_thresho
     gt_labels = torch.as_tensor(gt_labels, dtype=torch.long).reshape(-1)
     if len(det_scores) != len(det_boxes) or len(det_labels) != len(det_boxes) or len(gt_labels) != len(gt_boxes):
         raise ValueError("det_scores and det_labels need one entry per detection, gt_labels one per ground-truth box")
+    return _match(det_boxes, det_scores, det_labels, gt_boxes, gt_labels, float(iou_threshold))
+
+
+def _match(det_boxes, det_scores, det_labels, gt_boxes, gt_labels, iou_threshold):
+    """:func:`match` without the checks."""
+    from torchvision.ops import box_iou as _iou
+
     tp = torch.zeros(len(det_boxes), dtype=torch.bool)
     if len(det_boxes) == 0 or len(gt_boxes) == 0:
         return tp
-    iou = box_iou(det_boxes, gt_boxes)
+    iou = _iou(det_boxes, gt_boxes)
     iou[det_labels[:, None] != gt_labels[None, :]] = -1.0
     taken = torch.zeros(len(gt_boxes), dtype=torch.bool)
     for i in det_scores.argsort(descending=True, stable=True).tolist():
@@ -345,9 +357,10 @@ def recall_precision(detections, scenes: Scenes, *, iou_threshold: float = 0.5) 
     scenes; ``detections`` holds one (boxes, scores, labels) per scene."""
     if len(detections) != len(scenes):
         raise ValueError(f"detections must hold one entry per scene ({len(scenes)}), got {len(detections)}")
+    iou_threshold = check_iou_threshold("iou_threshold", iou_threshold)
     tp = n_det = 0
     for (b, s, lab), gb, gl in zip(detections, scenes.boxes, scenes.labels):
-        tp += int(match(b, s, lab, gb, gl, iou_threshold=iou_threshold).sum())
+        tp += int(_match(b, s, lab, gb, gl, iou_threshold).sum())
         n_det += len(b)
     n_gt = scenes.n_objects
     recall = tp / n_gt if n_gt else 0.0
@@ -358,9 +371,14 @@ def recall_precision(detections, scenes: Scenes, *, iou_threshold: float = 0.5) 
 
 def detect_all(proposals, logits: torch.Tensor, *, score_threshold: float = 0.5, nms_iou: float = 0.3) -> list:
     """:func:`detect` on every scene of a (N, P, 11) logits tensor."""
+    proposals = check_boxes("proposals", proposals)
+    score_threshold = check_range("score_threshold", score_threshold, 0.0, 1.0)
+    nms_iou = check_iou_threshold("nms_iou", nms_iou)
+    if logits.dim() != 3 or logits.shape[1] != len(proposals):
+        raise ValueError(f"logits must have shape (scenes, {len(proposals)} proposals, 11), got "
+                         f"{tuple(logits.shape)}")
     scores, labels = scores_and_labels(logits)
-    return [detect(proposals, s, lab, score_threshold=score_threshold, nms_iou=nms_iou)
-            for s, lab in zip(scores, labels)]
+    return [_detect(proposals, s, lab, score_threshold, nms_iou) for s, lab in zip(scores, labels)]
 
 
 def choose_thresholds(proposals, logits: torch.Tensor, scenes: Scenes, *, score_grid=(0.5, 0.7, 0.8, 0.9, 0.95, 0.98),
