@@ -191,3 +191,16 @@ def test_lab_colours_each_error_operation():
     out = lab.coloured("407", "4077")
     assert out.count(lab.OP_COLOURS["insert"]) == 1
     assert lab.coloured("407", "407") == "<code>407</code>"
+
+
+def test_lab_refuses_a_bit_width_it_cannot_round_to():
+    from course_lib.labs.ch4 import ocr as lab
+
+    with pytest.raises(ValueError, match=r"bits must be one of \[2, 3, 4, 5, 6, 7, 8\], got 1"):
+        lab.run(None, bits=1)
+    with pytest.raises(ValueError, match=r"first must be in 0\.\.496, got 500"):
+        lab.run(None, bits=4, first=500)
+    with pytest.raises(ValueError, match="bits must be one of"):
+        lab.student(0, 0, 9, "scratch")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        lab.student(0, 0, 8, "teacher")
