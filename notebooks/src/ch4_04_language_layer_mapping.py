@@ -108,11 +108,11 @@ x = np.arange(5)
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
 for task, mk in zip(lab.TASKS, "os"):
     ax.plot(x, s.curves[task], marker=mk, label=lab.TASK_NAMES[task])
-for kind, y0 in (("first", 0.08), ("uniform", 0.14), ("last", 0.20)):
-    ax.plot(layer_mapping(kind, 2, 4), [y0, y0], marker="|", ms=12, lw=3, alpha=0.6)
-    ax.text(4.1, y0, kind, va="center", fontsize=8)
+for kind, y0 in (("first", 0.07), ("uniform", 0.15), ("last", 0.23)):
+    ax.plot(layer_mapping(kind, 2, 4), [y0, y0], ls="none", marker="|", ms=7, mew=3, color="0.35")
+    ax.text(4.15, y0, kind, va="center", fontsize=8)
 ax.set(xticks=x, xlim=(-0.2, 4.6), ylim=(0, 1.03), xlabel="teacher layer (0 = embeddings)",
-       ylabel="linear-probe test accuracy", title="Where the teacher holds the answer (bars: the layers each mapping uses)")
+       ylabel="linear-probe test accuracy", title="Where the teacher holds the answer (ticks: the layers each mapping uses)")
 ax.grid(alpha=0.3)
 ax.legend(loc="center right", fontsize=8)
 plt.tight_layout()
