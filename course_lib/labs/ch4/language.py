@@ -40,7 +40,9 @@ N_PROBE_FIT, N_PROBE_EVAL = 600, 400
 # the distillation experiment: few labelled sequences, more unlabelled ones for the teacher's signal
 N_LABELLED, N_TRANSFER, N_TEST = 64, 300, 2000
 STUDENT = dict(steps=200, lr=1e-2, beta=2.0, pooled=True)
+LOSSES = {"pooled": STUDENT, "tokens": dict(steps=200, lr=1e-2, beta=1.0, pooled=False)}
 METHODS = LG.METHODS  # scratch, output, uniform, first, last
+MAPPINGS = ("uniform", "first", "last")
 
 
 def _stream(task: str, seed: int, k: int) -> int:
@@ -87,23 +89,31 @@ def test_set(task: str, seed: int):
     return LG.make_task(task, N_TEST, seed=_stream(task, seed, 2))
 
 
-def student_accuracy(task: str, method: str, seed: int, *, teacher_seed: int = TEACHER_SEED) -> float:
-    """Test accuracy of the 2-layer student trained with ``method`` (students cached on disk by config)."""
-    return _student_accuracy(task, method, int(seed), int(teacher_seed))
+def student_accuracy(task: str, method: str, seed: int, *, loss: str = "pooled",
+                     teacher_seed: int = TEACHER_SEED) -> float:
+    """Test accuracy of the 2-layer student trained with ``method`` (students cached on disk by config).
+
+    ``loss`` picks the hidden-state loss of the mapping methods: ``"pooled"`` (patient KD's
+    normalised sequence summaries, weight 2) or ``"tokens"`` (TinyBERT's MSE at every position,
+    weight 1).
+    """
+    check_choice("loss", loss, LOSSES)
+    return _student_accuracy(task, method, int(seed), int(teacher_seed), loss)
 
 
 @lru_cache(maxsize=512)
-def _student_accuracy(task: str, method: str, seed: int, teacher_seed: int) -> float:
+def _student_accuracy(task: str, method: str, seed: int, teacher_seed: int, loss: str = "pooled") -> float:
     check_choice("task", task, TASKS)
     check_choice("method", method, METHODS)
     t = teacher(task, teacher_seed)
     Xs, _ = LG.make_task(task, N_TRANSFER, seed=_stream(task, seed, 3))
     Xl, yl = LG.make_task(task, N_LABELLED, seed=_stream(task, seed, 4))
+    kw = LOSSES[loss] if method in MAPPINGS else STUDENT
     config = dict(kind="seq_student", task=task, method=method, seed=seed, teacher=dict(seed=teacher_seed, **TEACHER),
-                  n_student=N_STUDENT, n_labelled=N_LABELLED, n_transfer=N_TRANSFER, **STUDENT)
+                  n_student=N_STUDENT, n_labelled=N_LABELLED, n_transfer=N_TRANSFER, **kw)
     s = cache.cached_model(config, lambda: LG.build_student(t, N_STUDENT, seed=seed),
                            lambda m: LG.train_student(t, method, Xs, Xl, yl, n_layers=N_STUDENT, seed=seed,
-                                                      student=m, **STUDENT), name="seq_student")
+                                                      student=m, **kw), name="seq_student")
     Xt, yt = test_set(task, seed)
     with torch.no_grad():
         return float((s(Xt).argmax(-1) == yt).float().mean())
