@@ -314,5 +314,5 @@ claims.verify()
 #   graphical model for human pose estimation. NeurIPS (heatmap regression for landmarks).
 # - Yu, F. and Koltun, V. (2016). Multi-scale context aggregation by dilated convolutions. ICLR.
 #
-# **Next:** [4.6 Time series](ch4_06_time_series.ipynb): a transformer teacher, a temporal-convolution student and
-# probabilistic soft targets.
+# **Next:** [4.4 Language](ch4_04_language_layer_mapping.ipynb): which teacher layers a shallower transformer student
+# should copy, and whether the answer depends on the task.

@@ -362,5 +362,5 @@ claims.verify()
 #   workshop.
 # - Hinton, G., Vinyals, O. and Dean, J. (2015). Distilling the Knowledge in a Neural Network. arXiv:1503.02531.
 #
-# **Next:** [4.6 Time series](ch4_06_time_series.ipynb): a transformer teacher and a convolutional student on
-# forecasts.
+# **Next:** [4.5 Reading digit strings](ch4_05_reading_digit_strings.ipynb): a quantized convolutional reader
+# trained with CTC, with and without its teacher's per-frame soft targets.
