@@ -68,6 +68,20 @@ def _load(path: Path, model: nn.Module) -> bool:
     return True
 
 
+def tensor_digest(*tensors) -> str:
+    """A short hash of the values of ``tensors``: a cache key part for a model that starts from given weights."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for t in tensors:
+        if not isinstance(t, torch.Tensor):
+            raise ValueError(f"tensors must be torch tensors, got {type(t).__name__}")
+        a = t.detach().cpu().contiguous()
+        h.update(str((tuple(a.shape), str(a.dtype))).encode())
+        h.update(a.numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
 def cached_model(config: dict, build: Callable[[], nn.Module], train_fn: Callable[[nn.Module], object],
                  *, name: str = "model") -> nn.Module:
     """Build a model, and train it only if no readable cached copy of this ``config`` exists.

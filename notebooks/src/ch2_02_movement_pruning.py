@@ -106,13 +106,30 @@ claims.check("the pruned weight still receives a score gradient", float(pm.score
 #
 # </details>
 #
-# The sweep below runs 2 methods x 5 sparsities x `N_SEEDS` seeds (about half a minute). Training such small matrices is fastest on
+# The sweep below runs 2 methods x 5 sparsities x `N_SEEDS` seeds (about half a minute the first time; the pruned
+# models are then kept on disk, so a second run reads them back). Training such small matrices is fastest on
 # one thread, so the sweep runs single-threaded (`latency.threads(1)`).
 
 # %%
 teacher = cache.teacher("digits")  # held fixed on purpose (see above)
 teacher_logits = train.predict(teacher, ds.X_train)
 kd = train.kd_objective(ds.X_train, ds.y_train, teacher_logits, T=2.0, alpha=0.5)
+OBJECTIVES = {"kd": (kd, 0.5), "ce": (train.kd_objective(ds.X_train, ds.y_train, teacher_logits, T=2.0, alpha=0.0), 0.0)}
+
+
+def pruned(base, objective: str, *, sparsity: float, method: str, seed: int):
+    """``prune.gradual_prune`` of a copy of ``base``, kept on disk so that a second run of this notebook is quick.
+
+    The cache key holds everything that changes the result: the dense weights, the teacher's logits, the
+    objective's alpha (T = 2), the target sparsity, the method and the schedule.
+    """
+    fn, alpha = OBJECTIVES[objective]
+    config = dict(kind="ch2_02 gradual_prune", base=cache.tensor_digest(*base.state_dict().values()),
+                  teacher=cache.tensor_digest(teacher_logits), T=2.0, alpha=alpha, sparsity=sparsity,
+                  method=method, steps=STEPS, lr=3e-3, scope="global", seed=seed, split_seed=0)
+    return cache.cached_model(config, lambda: copy.deepcopy(base),
+                              lambda m: prune.gradual_prune(m, fn, sparsity=sparsity, method=method, steps=STEPS,
+                                                            lr=3e-3, scope="global", seed=seed), name="pruned")
 bases = {s: sparsity_lab.base_model(s, split_seed=0) for s in seeds}  # the dense MLPs of notebook 2.1
 print(f"teacher validation accuracy {train.evaluate(teacher, ds.X_val, ds.y_val):.1%}; dense models "
       + ", ".join(f"{train.evaluate(b, ds.X_val, ds.y_val):.1%}" for b in bases.values()))
@@ -127,8 +144,7 @@ with latency.threads(1), tqdm(total=N_SEEDS * len(SPARSITIES) * 2, desc="pruning
     for i, s in enumerate(seeds):
         for j, sp in enumerate(SPARSITIES):
             for method in prune.METHODS:
-                model = prune.gradual_prune(copy.deepcopy(bases[s]), kd, sparsity=sp, method=method, steps=STEPS,
-                                            lr=3e-3, scope="global", seed=s)
+                model = pruned(bases[s], "kd", sparsity=sp, method=method, seed=s)
                 acc[method][i, j] = train.evaluate(model, ds.X_val, ds.y_val)
                 if sp == 0.97:
                     kept_97[s, method] = model
@@ -217,14 +233,12 @@ claims.check("fewer than half of movement's survivors were top-3% by starting ma
 # %%
 from scipy import stats
 
-ce = train.kd_objective(ds.X_train, ds.y_train, teacher_logits, T=2.0, alpha=0.0)
 acc_pair = np.zeros((N_NULL, 2))  # columns: distillation, labels only
 with latency.threads(1):
     for i, s in enumerate(tqdm(null_seeds, desc="distillation vs labels")):
         b = sparsity_lab.base_model(s, split_seed=0)
-        for k, objective in enumerate((kd, ce)):
-            model = prune.gradual_prune(copy.deepcopy(b), objective, sparsity=0.97, method="movement", steps=STEPS,
-                                        lr=3e-3, scope="global", seed=s)
+        for k, objective in enumerate(("kd", "ce")):
+            model = pruned(b, objective, sparsity=0.97, method="movement", seed=s)
             acc_pair[i, k] = train.evaluate(model, ds.X_val, ds.y_val)
 kd_gain = acc_pair[:, 0] - acc_pair[:, 1]
 se = kd_gain.std(ddof=1) / np.sqrt(N_NULL)
