@@ -80,7 +80,8 @@ def render(result: dict, fig) -> None:
                 "cross-entropy (nats, log scale)")
     names = list(result["drops"])
     vals = [100 * result["drops"][n] for n in names]
-    ax2.bar(names, vals, color=[colours[n] for n in names])
+    ax2.bar(range(len(names)), vals, color=[colours[n] for n in names])  # numeric positions: recyclable axes
+    ax2.set_xticks(range(len(names)), names)
     for i, v in enumerate(vals):
         ax2.annotate(f"{v:.1f}", (i, v), ha="center", va="bottom", fontsize=9, xytext=(0, 2), textcoords="offset points")
     ax2.set_ylim(0, max(5.0, 1.25 * max(vals)))

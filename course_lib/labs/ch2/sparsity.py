@@ -84,13 +84,15 @@ def render(r: dict, fig) -> None:
     ax1, ax2 = plots.fast_axes(fig)
     names = ["dense", "pruned", f"+{r['steps']} steps"]
     vals = [100 * r["acc_dense"], 100 * r["acc_pruned"], 100 * r["acc_finetuned"]]
-    ax1.bar(names, vals, color=["tab:gray", "tab:red", "tab:green"])
+    ax1.bar(range(3), vals, color=["tab:gray", "tab:red", "tab:green"])  # numeric positions: recyclable axes
+    ax1.set_xticks(range(3), names)
     for i, v in enumerate(vals):
         ax1.text(i, v + 1, f"{v:.1f}", ha="center", fontsize=8)
     ax1.set_ylim(0, 110)
     plots.style(ax1, f"{r['sparsity']:.0%} of weights zeroed ({r['scope']})", "model", "validation accuracy (%)")
     b = r["bytes"]
-    ax2.barh(list(b), [v / 1024 for v in b.values()], color=["tab:gray", "tab:orange", "tab:blue", "tab:green"])
+    ax2.barh(range(len(b)), [v / 1024 for v in b.values()], color=["tab:gray", "tab:orange", "tab:blue", "tab:green"])
+    ax2.set_yticks(range(len(b)), list(b))
     ax2.axvline(b["dense"] / 1024, color="gray", ls=":")
     plots.style(ax2, "weights + biases in memory", "size (KiB)", "layout")
 
