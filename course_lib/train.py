@@ -36,12 +36,13 @@ class History:
 def fit(model: nn.Module, objective: Callable, n_samples: int, *, epochs: int = 100, lr: float = 1e-2,
         batch_size: int | None = None, weight_decay: float = 0.0, seed: int = 0,
         optimizer: str = "adam", eval_fn: Callable | None = None, eval_every: int = 0,
-        progress: bool | str = False) -> History:
+        progress: bool | str = False, schedule: Callable | None = None) -> History:
     """Train ``model`` on ``objective`` and return a :class:`History`.
 
     ``batch_size=None`` means full batch: one step per epoch on every row.
     ``eval_fn(model) -> float`` is called every ``eval_every`` epochs (0: never).
     ``progress=True`` shows a tqdm.auto bar (use it for runs over ~2 s).
+    ``schedule(optimizer, total_steps)`` may return a ``torch.optim.lr_scheduler`` stepped after every step.
     """
     check_int_range("epochs", epochs, 0, 10**7)
     check_int_range("n_samples", n_samples, 1, 10**9)
@@ -56,6 +57,10 @@ def fit(model: nn.Module, objective: Callable, n_samples: int, *, epochs: int = 
         opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
     else:
         raise ValueError(f"optimizer must be one of ['adam', 'sgd'], got {optimizer!r}")
+    full = batch_size is None or batch_size >= n_samples
+    sched = None
+    if schedule is not None:
+        sched = schedule(opt, int(epochs) * (1 if full else -(-n_samples // batch_size)))
     hist = History()
     epochs_iter = range(int(epochs))
     if progress:
@@ -63,15 +68,14 @@ def fit(model: nn.Module, objective: Callable, n_samples: int, *, epochs: int = 
         epochs_iter = tqdm(epochs_iter, desc=progress if isinstance(progress, str) else "training", leave=False)
     model.train()
     t0 = time.perf_counter()
-    full = batch_size is None or batch_size >= n_samples
     with fork(seed):
-        _loop(model, objective, opt, epochs_iter, full, n_samples, batch_size, gen, hist, eval_fn, eval_every)
+        _loop(model, objective, opt, epochs_iter, full, n_samples, batch_size, gen, hist, eval_fn, eval_every, sched)
     model.eval()
     hist.seconds = time.perf_counter() - t0
     return hist
 
 
-def _loop(model, objective, opt, epochs_iter, full, n_samples, batch_size, gen, hist, eval_fn, eval_every):
+def _loop(model, objective, opt, epochs_iter, full, n_samples, batch_size, gen, hist, eval_fn, eval_every, sched=None):
     for epoch in epochs_iter:
         batches = [slice(None)] if full else torch.randperm(n_samples, generator=gen).split(batch_size)
         sums: dict = {}
@@ -80,6 +84,8 @@ def _loop(model, objective, opt, epochs_iter, full, n_samples, batch_size, gen, 
             terms = objective(model, idx)
             terms["loss"].backward()
             opt.step()
+            if sched is not None:
+                sched.step()
             hist.steps += 1
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach())

@@ -245,33 +245,10 @@ def fit_ctc(model: nn.Module, data: DigitStrings, *, teacher_log_probs: torch.Te
     epochs = check_int_range("epochs", epochs, 1, 10**5)
     n = len(X)
     bs = n if batch_size is None else check_int_range("batch_size", batch_size, 1, 10**6)
-    gen = generator(seed)
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
-    steps = epochs * ((n + bs - 1) // bs)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.25)
-    hist = train.History()
-    it = range(epochs)
-    if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(it, desc=progress if isinstance(progress, str) else "training", leave=False)
-    model.train()
-    with fork(seed):
-        for _ in it:
-            sums = {}
-            batches = torch.randperm(n, generator=gen).split(bs)
-            for idx in batches:
-                opt.zero_grad(set_to_none=True)
-                terms = objective(model, idx)
-                terms["loss"].backward()
-                opt.step()
-                sched.step()
-                hist.steps += 1
-                for k, v in terms.items():
-                    sums[k] = sums.get(k, 0.0) + float(v.detach())
-            for k, v in sums.items():
-                hist.terms.setdefault(k, []).append(v / len(batches))
-    model.eval()
-    return hist
+    # ``train.fit`` draws the same batches from ``seed``; OneCycle warms the rate up over the first quarter.
+    return train.fit(model, objective, n, epochs=epochs, lr=lr, batch_size=bs, seed=seed, progress=progress,
+                     schedule=lambda opt, steps: torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps,
+                                                                                     pct_start=0.25))
 
 
 @torch.no_grad()
