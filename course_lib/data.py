@@ -113,18 +113,27 @@ def load(name: str = "digits", *, split_seed: int = 0, val_fraction: float = 0.2
     return _load_cached(name, int(split_seed), float(val_fraction), float(test_fraction))
 
 
-def labelled_subset(X: torch.Tensor, y: torch.Tensor, fraction: float, *, seed: int = 0):
-    """A stratified random subset holding ``fraction`` of the rows (at least one per class)."""
+def labelled_indices(y: torch.Tensor, fraction: float, *, seed: int = 0) -> torch.Tensor:
+    """Sorted indices of a stratified random subset holding ``fraction`` of each class (at least one each)."""
     check_range("fraction", fraction, 0, 1, lo_open=True)
-    if len(X) != len(y):
-        raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)}")
+    if not isinstance(y, torch.Tensor) or y.dim() != 1 or len(y) == 0:
+        raise ValueError(f"y must be a non-empty 1-D tensor of labels, got "
+                         f"{tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__}")
     g = torch.Generator().manual_seed(int(seed))
     keep = []
     for c in torch.unique(y):
         idx = torch.nonzero(y == c).flatten()
         n = max(1, int(round(fraction * len(idx))))
         keep.append(idx[torch.randperm(len(idx), generator=g)[:n]])
-    keep = torch.sort(torch.cat(keep)).values
+    return torch.sort(torch.cat(keep)).values
+
+
+def labelled_subset(X: torch.Tensor, y: torch.Tensor, fraction: float, *, seed: int = 0):
+    """A stratified random subset holding ``fraction`` of the rows (at least one per class)."""
+    check_range("fraction", fraction, 0, 1, lo_open=True)
+    if len(X) != len(y):
+        raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)}")
+    keep = labelled_indices(y, fraction, seed=seed)
     return X[keep], y[keep]
 
 

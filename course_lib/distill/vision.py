@@ -104,18 +104,8 @@ def rotate(images: torch.Tensor, angle: float) -> torch.Tensor:
 
 
 def labelled_indices(y: torch.Tensor, fraction: float, *, seed: int = 0) -> torch.Tensor:
-    """Sorted indices of a stratified random subset holding ``fraction`` of each class (at least one each)."""
-    fraction = check_range("fraction", fraction, 0, 1, lo_open=True)
-    if not isinstance(y, torch.Tensor) or y.dim() != 1 or len(y) == 0:
-        raise ValueError(f"y must be a non-empty 1-D tensor of labels, got "
-                         f"{tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__}")
-    g = generator(seed)
-    keep = []
-    for c in torch.unique(y):
-        idx = torch.nonzero(y == c).flatten()
-        n = max(1, int(round(fraction * len(idx))))
-        keep.append(idx[torch.randperm(len(idx), generator=g)[:n]])
-    return torch.sort(torch.cat(keep)).values
+    """Sorted indices of a stratified random subset holding ``fraction`` of each class (``data.labelled_indices``)."""
+    return data.labelled_indices(y, fraction, seed=seed)
 
 
 # --------------------------------------------------------------------------- the two architectures
