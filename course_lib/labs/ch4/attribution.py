@@ -30,17 +30,24 @@ HIDDEN = (32,)
 
 def student(X, teacher_logits, *, T: float | None, y=None, seed: int = 0, epochs: int = 200,
             lr: float = 1e-2) -> nn.Module:
-    """A 64-32-10 student: distilled at ``T`` (alpha = 1) or, with ``T=None``, trained on the labels ``y``."""
-    m = models.mlp(X.shape[1], HIDDEN, 10, seed=seed)
+    """A 64-32-10 student: distilled at ``T`` (alpha = 1) or, with ``T=None``, trained on the labels ``y``.
+
+    Trained once and kept on disk (``cache.cached_model``), keyed by a digest of the inputs and targets it learns
+    from and every setting, so the notebook's curve and the dashboard share the students they have in common."""
     if T is None:
         if y is None:
             raise ValueError("a student trained without a teacher (T=None) needs the labels y")
-        train.fit(m, train.ce_objective(X, y), len(X), epochs=epochs, lr=lr, weight_decay=1e-4, seed=seed)
+        objective, targets = train.ce_objective(X, y), y
     else:
         T = check_positive("T", T)
-        train.fit(m, train.kd_objective(X, None, teacher_logits, T=T, alpha=1.0), len(X), epochs=epochs, lr=lr,
-                  weight_decay=1e-4, seed=seed)
-    return m.eval()
+        objective, targets = train.kd_objective(X, None, teacher_logits, T=T, alpha=1.0), teacher_logits
+    config = dict(kind="attribution-student", data=cache.tensor_digest(X, targets), hidden=list(HIDDEN),
+                  T=None if T is None else float(T), seed=int(seed), epochs=int(epochs), lr=float(lr),
+                  weight_decay=1e-4)
+    return cache.cached_model(
+        config, lambda: models.mlp(X.shape[1], HIDDEN, 10, seed=seed),
+        lambda m: train.fit(m, objective, len(X), epochs=epochs, lr=lr, weight_decay=1e-4, seed=seed),
+        name="attribution-student").eval()
 
 
 def attributions(model: nn.Module, X: torch.Tensor, target: torch.Tensor, method: str = "saliency", *,
