@@ -152,3 +152,36 @@ def noise_to_signal(G: torch.Tensor) -> float:
         raise ValueError(f"G must be a 2-D (examples, parameters) tensor with at least 2 rows, got {tuple(G.shape)}")
     mean = G.mean(0)
     return float(((G - mean) ** 2).sum(1).mean() / (mean * mean).sum().clamp_min(1e-30))
+
+
+def scaled_objective(objective, c: float):
+    """The objective ``objective(model, idx)`` (a ``train.fit`` objective) with its ``"loss"`` multiplied by ``c``.
+
+    Multiplying the loss by c multiplies every gradient by c: plain SGD then
+    takes c-times larger steps (as with a c-times larger learning rate), while
+    Adam divides the gradient by its running root mean square and only feels c
+    through its small ``eps``.
+    """
+    c = check_positive("c", c)
+
+    def scaled(model, idx):
+        terms = dict(objective(model, idx))
+        terms["loss"] = c * terms["loss"]
+        return terms
+
+    return scaled
+
+
+def relative_distance(model_a: nn.Module, model_b: nn.Module, start: nn.Module) -> float:
+    """``||theta_a - theta_b|| / ||theta_b - theta_start||``: how far apart two runs from ``start`` ended,
+    relative to how far run b travelled (all parameters flattened into one vector)."""
+    def vec(m):
+        return torch.cat([p.detach().reshape(-1) for p in m.parameters()])
+
+    a, b, s = vec(model_a), vec(model_b), vec(start)
+    if not (a.shape == b.shape == s.shape):
+        raise ValueError(f"the three models must have the same parameters, got sizes {len(a)}, {len(b)} and {len(s)}")
+    travelled = float((b - s).norm())
+    if travelled == 0.0:
+        raise ValueError("model_b equals start (it did not move), so the relative distance is undefined")
+    return float((a - b).norm()) / travelled

@@ -234,3 +234,132 @@ def retrieval_accuracy(student_emb: torch.Tensor, teacher_emb: torch.Tensor) -> 
     s = F.normalize(student_emb, dim=-1)
     t = F.normalize(teacher_emb, dim=-1)
     return float(((s @ t.T).argmax(-1) == torch.arange(len(s))).float().mean())
+
+
+# ------------------------------------------------- many small runs at once (stacked)
+def stacked_cross_entropy(logits: torch.Tensor, y: torch.Tensor, *, label_smoothing=0.0) -> torch.Tensor:
+    """Per-model cross-entropy of stacked logits (K, n, C) with labels (K, n) or (n,); returns (K,).
+
+    ``label_smoothing`` is one number or one per model (K,); each entry equals
+    ``F.cross_entropy(logits[k], y[k], label_smoothing=eps_k)``:
+    ``(1 - eps) * NLL + eps * mean over classes of -log p``.
+    """
+    if logits.dim() != 3:
+        raise ValueError(f"logits must be 3-D (models, rows, classes), got shape {tuple(logits.shape)}")
+    K, n, C = logits.shape
+    if tuple(y.shape) not in ((n,), (K, n)):
+        raise ValueError(f"y must have shape ({n},) or ({K}, {n}), got {tuple(y.shape)}")
+    if len(y) and (int(y.min()) < 0 or int(y.max()) >= C):
+        raise ValueError(f"y must hold class indices in 0..{C - 1}, got values in [{int(y.min())}, {int(y.max())}]")
+    y = y.expand(K, n)
+    eps = torch.as_tensor(label_smoothing, dtype=logits.dtype)
+    if eps.dim() > 1 or (eps.dim() == 1 and len(eps) != K):
+        raise ValueError(f"label_smoothing must be one number or {K} numbers, got shape {tuple(eps.shape)}")
+    eps = eps.expand(K)
+    if bool(((eps < 0) | (eps > 1)).any()):
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    logp = torch.log_softmax(logits, -1)
+    nll = -logp.gather(-1, y[..., None]).squeeze(-1).mean(-1)
+    uniform = -logp.mean(-1).mean(-1)
+    return (1 - eps) * nll + eps * uniform
+
+
+def stacked_kd(student_logits: torch.Tensor, target_logits: torch.Tensor, *, T: float = 1.0,
+               scale_t2: bool = True) -> torch.Tensor:
+    """Per-model KL(target_T || student_T), batch mean over rows, of stacked (K, n, C) logits; returns (K,).
+
+    Entry k equals ``losses.kd_kl(student_logits[k], target_logits[k], T=T, scale_t2=scale_t2)``.
+    """
+    T = check_positive("T", T)
+    if student_logits.dim() != 3 or student_logits.shape != target_logits.shape:
+        raise ValueError(f"student_logits and target_logits must be 3-D with one shape, got "
+                         f"{tuple(student_logits.shape)} and {tuple(target_logits.shape)}")
+    kl = F.kl_div(torch.log_softmax(student_logits / T, -1), torch.log_softmax(target_logits / T, -1),
+                  reduction="none", log_target=True).sum(-1).mean(-1)
+    return kl * T * T if scale_t2 else kl
+
+
+def train_stacked(models: list, loss_fn: Callable, X: torch.Tensor, *, epochs: int = 100, lr: float = 3e-2,
+                  optimizer: str = "adam") -> list:
+    """Train K models of one architecture at once, full batch, each as if it had its own optimiser.
+
+    The parameters are stacked with ``torch.func.stack_module_state`` and the
+    forward is ``vmap`` of ``functional_call``: ``X`` is (n, d), shared, or
+    (K, n, d), one input set per model, and ``loss_fn(logits)`` receives the
+    (K, n, C) logits and returns the (K,) per-model losses (detach any target
+    read from another model). One optimiser minimises their sum; a model's
+    gradient is then its own loss's gradient, and Adam and SGD (momentum 0.9,
+    as in ``train.fit``) act element by element, so the result equals K
+    separate full-batch runs up to float rounding. The trained weights are
+    written back into ``models``; returns the per-epoch mean loss.
+    """
+    if len(models) == 0:
+        raise ValueError("models must hold at least one model, got an empty list")
+    check_int_range("epochs", epochs, 0, 10**7)
+    lr = check_positive("lr", lr)
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be one of ['adam', 'sgd'], got {optimizer!r}")
+    from torch.func import functional_call, stack_module_state, vmap
+    K = len(models)
+    if X.dim() == 3 and X.shape[0] != K:
+        raise ValueError(f"X must be (n, d) or ({K}, n, d) for {K} models, got shape {tuple(X.shape)}")
+    params, buffers = stack_module_state(models)
+    params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    base = models[0]
+
+    def call(p, b, x):
+        return functional_call(base, (p, b), (x,))
+
+    forward = vmap(call, in_dims=(0, 0, 0 if X.dim() == 3 else None))
+    opt = (torch.optim.Adam(params.values(), lr=lr) if optimizer == "adam"
+           else torch.optim.SGD(params.values(), lr=lr, momentum=0.9))
+    history = []
+    for _ in range(int(epochs)):
+        opt.zero_grad(set_to_none=True)
+        per_model = loss_fn(forward(params, buffers, X))
+        if per_model.shape != (K,):
+            raise ValueError(f"loss_fn must return one loss per model, shape ({K},), got {tuple(per_model.shape)}")
+        per_model.sum().backward()
+        opt.step()
+        history.append(float(per_model.detach().mean()))
+    with torch.no_grad():
+        for k, m in enumerate(models):
+            for name, p in m.named_parameters():
+                p.copy_(params[name][k])
+            m.eval()
+    return history
+
+
+def stacked_predict(models: list, X: torch.Tensor) -> torch.Tensor:
+    """Logits (K, n, C) of K models, each on X (n, d) or on its own X[k] (K, n, d), without gradients."""
+    if X.dim() == 3 and X.shape[0] != len(models):
+        raise ValueError(f"X must be (n, d) or ({len(models)}, n, d), got shape {tuple(X.shape)}")
+    return torch.stack([predict(m, X[k] if X.dim() == 3 else X) for k, m in enumerate(models)])
+
+
+def mutual_learning_stacked(peers_a: list, peers_b: list, X: torch.Tensor, y: torch.Tensor, *, T: float = 1.0,
+                            ce_weight: float = 1.0, kl_weight: float = 1.0, epochs: int = 100, lr: float = 3e-2,
+                            label_smoothing: float = 0.0) -> list:
+    """Deep mutual learning of K pairs at once: pair k is ``(peers_a[k], peers_b[k])`` on ``X[k]``, ``y[k]``.
+
+    Each peer minimises ``ce_weight * CE(labels) + kl_weight * T^2 * KL(other_T || self_T)`` with the
+    other peer's current prediction detached, and both step together (full batch). Zhang et al. (2018)
+    use T = 1 and weights 1 and 1; the course's variant uses ``(1 - alpha, alpha)`` at T > 1, which is
+    :func:`mutual_learning` with two peers. ``X`` is (n, d) or (K, n, d), ``y`` (n,) or (K, n).
+    Returns the per-epoch mean loss.
+    """
+    K = len(peers_a)
+    if K == 0 or len(peers_b) != K:
+        raise ValueError(f"peers_a and peers_b must be non-empty lists of one length, got {K} and {len(peers_b)}")
+    T = check_positive("T", T)
+    ce_weight = check_range("ce_weight", ce_weight, 0.0, 1e3)
+    kl_weight = check_range("kl_weight", kl_weight, 0.0, 1e3)
+    X2 = torch.cat([X, X]) if X.dim() == 3 else X
+    y2 = torch.cat([y, y]) if y.dim() == 2 else y
+
+    def loss_fn(z):
+        other = torch.cat([z[K:], z[:K]]).detach()
+        return (ce_weight * stacked_cross_entropy(z, y2, label_smoothing=label_smoothing)
+                + kl_weight * stacked_kd(z, other, T=T))
+
+    return train_stacked(list(peers_a) + list(peers_b), loss_fn, X2, epochs=epochs, lr=lr)
