@@ -28,7 +28,8 @@
 
 # %%
 # parameters
-SEED = 0
+SEED = 0  # drives the data split (split SEED), the wide network (seed SEED), the three small float models and
+#           their QAT runs (seeds 3*SEED to 3*SEED+2, a disjoint set per SEED) and the timing inputs
 
 # %%
 import copy
@@ -45,8 +46,8 @@ from course_lib.ui import quiz
 
 claims = Claims("ch2_04_quantization")
 
-ds = data.load("digits")
-SEEDS = list(range(SEED, SEED + 3))
+ds = data.load("digits", split_seed=SEED)
+SEEDS = list(range(3 * SEED, 3 * SEED + 3))  # the small models' seeds, a disjoint set per SEED
 print(ds)
 
 # %% [markdown]
@@ -62,10 +63,21 @@ print(ds)
 #
 # `quantize.int8_ptq` wraps both and records which backend it used; it only falls back to the deprecated
 # `torch.ao.quantization.quantize_dynamic` if torchao fails, and the cell below checks that it did not.
+#
+# **Predict, then run.** 1. How large is each int8 file, as a share of the float32 one? 2. How much test accuracy
+# does int8 cost?
+#
+# <details><summary>Answer</summary>
+#
+# 1. Under 30% (asserted): a quarter for the weights, plus one float32 scale per row and the float32 biases; each
+#    file is within 2% of that count (asserted). 2. At most a point, and at least 98% of the predictions stay the
+#    same as float32's (both asserted).
+#
+# </details>
 
 # %%
 WIDE = (1024, 1024)
-wide = cache.trained_mlp("digits", WIDE, seed=SEED, split_seed=0, epochs=60, lr=1e-3, weight_decay=0.0,
+wide = cache.trained_mlp("digits", WIDE, seed=SEED, split_seed=SEED, epochs=60, lr=1e-3, weight_decay=0.0,
                          progress=True, name="wide")
 int8 = {mode: quantize.int8_ptq(wide, mode=mode) for mode in ("weight_only", "dynamic")}
 for mode, q in int8.items():
@@ -112,6 +124,17 @@ claims.check("each serialized int8 file is within 2% of the packed count (1 byte
 # them alike), and the median per call. PyTorch runs on one thread for these timings, which makes them steadier on
 # a shared machine. For reference we also time the older int8 path, `torch.ao.quantization.quantize_dynamic`
 # (deprecated, but it calls dedicated int8 matrix kernels, fbgemm or oneDNN).
+#
+# **Predict, then run.** 1. For a single example, is torchao's int8 model faster than float32? 2. For a batch of
+# 512?
+#
+# <details><summary>Answer</summary>
+#
+# 1. No: its dynamic path takes more than 1.5x the float32 time (asserted, paired). 2. It depends on the kernels:
+#    the older `quantize_dynamic` path is more than 1.2x faster than float32 (asserted, paired); torchao's eager
+#    path varies from run to run, so it is printed, not asserted.
+#
+# </details>
 
 # %%
 legacy = quantize.legacy_int8_dynamic(wide)
@@ -223,11 +246,25 @@ claims.check("torchao's int4 models (weight-only, and with int8 activations) are
 # the loop (quantization-aware training, QAT).
 #
 # We use a smaller float32 student (64 -> 64 -> 10, trained once per seed and cached) because the slider below
-# fine-tunes it on every move. A row whose weights are all small wastes most of a shared grid; its own scale
-# gives it the full range, so per-channel scales should round more finely.
+# fine-tunes it on every move; three of them (seeds 3*SEED to 3*SEED+2), all on this notebook's split. A row whose
+# weights are all small wastes most of a shared grid; its own scale gives it the full range, so per-channel scales
+# should round more finely. The bit widths and the two scale choices are fixed in advance; the accuracies below
+# are on the test split, and nothing is chosen from them.
+#
+# **Predict, then run.** 1. Which scale choice rounds with less error? 2. Does 8-bit rounding cost accuracy?
+# 3. At 2 bits, does either choice still give a usable model?
+#
+# <details><summary>Answer</summary>
+#
+# 1. Per channel, at every bit width, in every layer and seed (asserted). 2. Hardly: at most a point with either
+#    choice (asserted); the curves show where each falls. 3. Not without help: one shared scale leaves the network
+#    near chance (below 20% on average), and per-channel scales, though more than 5 points ahead on average, lose
+#    more than 15 points in every model (all asserted); how much they keep varies widely between models.
+#
+# </details>
 
 # %%
-labs = {seed: bitwidth.setup(seed, split_seed=0) for seed in SEEDS}  # the slider's float model, PTQ curve cached
+labs = {seed: bitwidth.setup(seed, split_seed=SEED) for seed in SEEDS}  # the slider's float model, PTQ curve cached
 BITS = list(bitwidth.BITS)
 mse = {s: np.mean([[np.mean([quantize.quantization_mse(m.weight, b, scheme=s) for m in (lab.model.fc1, lab.model.out)])
                     for b in BITS] for lab in labs.values()], axis=0) for s in bitwidth.SCHEMES}
@@ -239,6 +276,8 @@ acc_float = np.mean([lab.acc_float for lab in labs.values()])
 for s in bitwidth.SCHEMES:
     print(f"{s:12s} test accuracy (%) by bits", {b: round(100 * float(a), 1) for b, a in zip(BITS, curve[s])},
           f"(float32 {acc_float:.1%})")
+loss2 = {seed: lab.acc_float - lab.curve["per_channel"][BITS.index(2)] for seed, lab in labs.items()}
+print("2 bits per channel, points lost by each model:", {seed: round(100 * v, 1) for seed, v in loss2.items()})
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.2))
 for s in bitwidth.SCHEMES:
@@ -253,17 +292,23 @@ plt.show()
 
 # %% [markdown]
 # Per-channel scales give a smaller rounding error at every bit width, in every layer and every seed. At 8 bits
-# neither choice costs more than a point of accuracy; at 2 bits (three levels per row) one shared scale wipes the
-# network out while per-channel scales keep a usable model, more than 20 points ahead.
+# neither choice costs more than a point of accuracy. At 2 bits (three levels per row) one shared scale wipes the
+# network out: below 20% on average, where chance is 10%. Per-channel scales do better, more than 5 points ahead on
+# average, but every model still loses more than 15 points, and how much it keeps varies widely from one trained
+# model to the next (the printout gives each). Two bits need the fine-tune below.
 
 # %%
 claims.check("per-channel scales round with less error at every bit width, layer and seed", mse_wins)
 claims.check("8 bits cost at most 1 point of accuracy with either scale",
              all(acc_float - curve[s][BITS.index(8)] <= 0.01 for s in bitwidth.SCHEMES),
              float32=acc_float, per_tensor8=curve["per_tensor"][-1], per_channel8=curve["per_channel"][-1])
-claims.check("at 2 bits per-channel is more than 20 points more accurate than per-tensor",
-             curve["per_channel"][0] - curve["per_tensor"][0] > 0.20,
-             per_channel2=curve["per_channel"][0], per_tensor2=curve["per_tensor"][0])
+claims.check("at 2 bits one per-tensor scale leaves the network below 20% test accuracy on average (chance 10%)",
+             curve["per_tensor"][BITS.index(2)] < 0.20, per_tensor2=curve["per_tensor"][BITS.index(2)])
+claims.check("at 2 bits per-channel is more than 5 points more accurate than per-tensor on average",
+             curve["per_channel"][BITS.index(2)] - curve["per_tensor"][BITS.index(2)] > 0.05,
+             per_channel2=curve["per_channel"][BITS.index(2)], per_tensor2=curve["per_tensor"][BITS.index(2)])
+claims.check("at 2 bits per-channel rounding costs every model more than 15 points", min(loss2.values()) > 0.15,
+             **{f"seed{seed}": v for seed, v in loss2.items()})
 
 # %% [markdown]
 # ### A short quantization-aware fine-tune
@@ -276,7 +321,7 @@ claims.check("at 2 bits per-channel is more than 20 points more accurate than pe
 #
 # <details><summary>Answer</summary>
 #
-# More than 5 points on average over three seeds (asserted); the printout gives the exact figures.
+# More than 10 points on average over three seeds (asserted); the printout gives the exact figures.
 #
 # </details>
 #
@@ -288,10 +333,10 @@ claims.check("at 2 bits per-channel is more than 20 points more accurate than pe
 qat = [bitwidth.run(lab, bits=2, scheme="per_channel", steps=15) for lab in labs.values()]
 ptq2, qat2 = np.mean([r["acc_ptq"] for r in qat]), np.mean([r["acc_qat"] for r in qat])
 print(f"2 bits, per-channel: PTQ {ptq2:.1%} -> QAT {qat2:.1%} (mean of 3 seeds; float32 {acc_float:.1%})")
-r4 = bitwidth.run(labs[SEED], bits=4, scheme="per_channel", steps=0)
+r4 = bitwidth.run(labs[SEEDS[0]], bits=4, scheme="per_channel", steps=0)
 print(f"storage at 4 bits per channel: {r4['bytes_float']} -> {r4['bytes_quant']} bytes "
       f"({r4['bytes_float'] / r4['bytes_quant']:.1f}x smaller)")
-claims.check("fifteen distilled QAT steps raise 2-bit per-channel accuracy by more than 5 points", qat2 - ptq2 > 0.05,
+claims.check("fifteen distilled QAT steps raise 2-bit per-channel accuracy by more than 10 points", qat2 - ptq2 > 0.10,
              ptq=ptq2, qat=qat2)
 claims.check("4-bit per-channel storage is more than 6x smaller than float32", r4["bytes_float"] / r4["bytes_quant"] > 6,
              ratio=r4["bytes_float"] / r4["bytes_quant"])
@@ -299,12 +344,14 @@ claims.check("4-bit per-channel storage is more than 6x smaller than float32", r
 # %% [markdown]
 # ## 3. Live: the bit-width slider
 #
-# **Predict, then run.** At 2 bits with no QAT steps, which scale choice keeps a usable model?
+# **Predict, then run.** At 2 bits with no QAT steps, which scale choice does better? How much do fifteen QAT steps
+# win back?
 #
 # <details><summary>Answer</summary>
 #
-# Per channel: more than 20 points ahead of per tensor at 2 bits (asserted above). Try it: set bits to 2 and
-# steps to 0, then toggle the scale; then raise the QAT steps.
+# Per channel, by more than 5 points on average (asserted above), though neither is usable; fifteen QAT steps already
+# win back more than 10 points on average (asserted above). Try it: set bits to 2 and steps to 0, then toggle the
+# scale; then raise the QAT steps.
 #
 # </details>
 #
@@ -314,7 +361,7 @@ claims.check("4-bit per-channel storage is more than 6x smaller than float32", r
 # model. Each move starts again from the cached float model.
 
 # %%
-dash = bitwidth.dashboard(SEED, bits=3, scheme="per_channel", steps=10, split_seed=0)
+dash = bitwidth.dashboard(SEEDS[0], bits=3, scheme="per_channel", steps=10, split_seed=SEED)
 dash
 
 # %% [markdown]
@@ -322,22 +369,24 @@ dash
 # above at the value the code set (3 bits).
 
 # %%
-res = bitwidth.run(labs[SEED], bits=2, scheme="per_tensor", steps=0)
+res = bitwidth.run(labs[SEEDS[0]], bits=2, scheme="per_tensor", steps=0)
 print(f"2 bits, per tensor, no fine-tune: {res['acc_ptq']:.1%}")
 claims.check("the slider's function at 2 bits per tensor with no steps reproduces the PTQ curve",
-             res["acc_ptq"] == labs[SEED].curve["per_tensor"][0], run=res["acc_ptq"], curve=labs[SEED].curve["per_tensor"][0])
+             res["acc_ptq"] == labs[SEEDS[0]].curve["per_tensor"][0], run=res["acc_ptq"],
+             curve=labs[SEEDS[0]].curve["per_tensor"][0])
 
 # %% [markdown]
 # > **Beside the paper.** Jacob et al. (2018) quantize weights and activations to 8 bits for integer-only
 # > inference and report MobileNets on ImageNet within a few points of float with a 4x smaller model and faster
 # > inference on ARM phone CPUs. Our miniature reproduces the size and accuracy side (int8 under 30% of the file,
 # > within 1 point) but not the speed on one example, which depends on dedicated kernels: the older
-# > `quantize_dynamic` path was faster than float32 on a batch of 512, torchao's eager path was not.
+# > `quantize_dynamic` path was more than 1.2x faster than float32 on a batch of 512, while torchao's eager path
+# > was not reliably faster (printed, not asserted).
 #
 # ## Check yourself
 
 # %%
-quiz("Why did per-channel scales keep a usable 2-bit model while a per-tensor scale did not?", [
+quiz("Why are per-channel scales more accurate than one per-tensor scale at 2 bits?", [
     ("Each row gets its own step size, so rows of small weights are not all rounded to zero", True,
      "Right: with one scale for the whole matrix, the largest weight sets the step for every row."),
     ("Per-channel quantization uses more bits per weight", False,
@@ -365,8 +414,9 @@ quiz("torchao's int8 model is 4x smaller but slower than float32 on one example.
 # - torchao's int4 weight-only and int8-activation/int4-weight models run on the CPU within 1 point of float32;
 #   their speed depends on the kernels available, so it is printed, not claimed.
 # - Per-channel scales round with less error than per-tensor scales at every bit width from 2 to 8 (every layer,
-#   3 seeds); 8 bits cost at most 1 point either way; at 2 bits per-channel is more than 20 points more accurate.
-# - Fifteen distilled QAT steps raise 2-bit per-channel accuracy by more than 5 points; 4-bit per-channel storage is
+#   3 seeds); 8 bits cost at most 1 point either way; at 2 bits a per-tensor scale leaves the network below 20%,
+#   and per-channel scales, more than 5 points better on average, still cost every model more than 15 points.
+# - Fifteen distilled QAT steps raise 2-bit per-channel accuracy by more than 10 points; 4-bit per-channel storage is
 #   more than 6x smaller than float32.
 
 # %%
@@ -376,7 +426,7 @@ claims.table()
 # NBVAL_CHECK_OUTPUT
 claims.verify()
 # %% [output]
-# claims checked: 17/17
+# claims checked: 19/19
 
 # %% [markdown]
 # ## References
