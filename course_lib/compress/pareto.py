@@ -55,3 +55,23 @@ def dominators(points, senses, i: int) -> list:
     if not 0 <= int(i) < len(m):
         raise ValueError(f"i must be in 0..{len(m) - 1}, got {i}")
     return [j for j in range(len(m)) if (m[j] <= m[i]).all() and (m[j] < m[i]).any()]
+
+
+def dominators_within(points, senses, i: int, slack) -> list:
+    """Indices of the rows that beat row ``i`` once differences within ``slack`` are treated as ties.
+
+    Row ``j`` qualifies if, on every objective, it is no worse than row ``i`` by more than that objective's
+    ``slack`` (a non-negative number in the objective's units, one per column), and strictly better than row
+    ``i`` on at least one objective. With ``slack`` all zero this is :func:`dominators`. Use it when an
+    objective is measured with noise, e.g. accuracy on a small test set: ``slack=(0, 0.015)`` for
+    (bytes, accuracy) accepts a rival up to 1.5 points less accurate.
+    """
+    m = _as_matrix(points, senses)
+    if not 0 <= int(i) < len(m):
+        raise ValueError(f"i must be in 0..{len(m) - 1}, got {i}")
+    s = np.asarray(slack, dtype=float)
+    if s.shape != (m.shape[1],):
+        raise ValueError(f"slack must give one number per objective ({m.shape[1]}), got shape {s.shape}")
+    if not np.isfinite(s).all() or (s < 0).any():
+        raise ValueError(f"slack must be finite and non-negative, got {s.tolist()}")
+    return [j for j in range(len(m)) if j != i and (m[j] <= m[i] + s).all() and (m[j] < m[i]).any()]

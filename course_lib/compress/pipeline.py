@@ -65,11 +65,47 @@ DEFAULTS = dict(units_removed=0.5, distill_epochs=150, layer="fc2", rank=16, fac
                 sparse_steps=80, n_clusters=16, T=4.0, alpha=0.9, lr=3e-3)
 
 
-def run(teacher: nn.Module, ds, *, seed: int = 0, **config) -> list:
+def _trained_stages(teacher: nn.Module, X, y, t_logits, c: dict, kd: dict) -> tuple:
+    """The models after stages 1-4 (the only stages that train)."""
+    m1 = structured_prune(teacher, c["units_removed"])
+    m2 = distill(m1, X, y, t_logits, epochs=c["distill_epochs"], lr=c["lr"], **kd)
+    m3 = factorize(m2, c["layer"], c["rank"])
+    m3 = distill(m3, X, y, t_logits, epochs=c["factor_epochs"], lr=c["lr"] / 3, **kd)
+    m4 = sparsify(m3, c["sparsity"], X, y, t_logits, steps=c["sparse_steps"], lr=c["lr"] / 3, **kd)
+    return m1, m2, m3, m4
+
+
+def _cached_stages(teacher: nn.Module, X, y, t_logits, c: dict, kd: dict, seed: int) -> tuple:
+    """:func:`_trained_stages`, with the trained models of stages 2-4 kept on disk (``cache.cached_model``).
+
+    The key holds everything that changes them: the teacher's weights, the training data, the configuration
+    and the seed.
+    """
+    from .. import cache
+
+    m1 = structured_prune(teacher, c["units_removed"])
+    key = dict(kind="pipeline stages 2-4", teacher=cache.tensor_digest(*teacher.state_dict().values()),
+               data=cache.tensor_digest(X, y), config=c, seed=int(seed))
+
+    def build():
+        skeleton = factorize(m1, c["layer"], c["rank"])
+        return nn.ModuleList([copy.deepcopy(m1), skeleton, copy.deepcopy(skeleton)])
+
+    def fit(holder):
+        for slot, m in zip(holder, _trained_stages(teacher, X, y, t_logits, c, kd)[1:]):
+            slot.load_state_dict(m.state_dict())
+
+    holder = cache.cached_model(key, build, fit, name="pipeline")
+    return (m1, *(m.eval() for m in holder))
+
+
+def run(teacher: nn.Module, ds, *, seed: int = 0, cached: bool = False, **config) -> list:
     """Run every stage on ``teacher`` with data set ``ds``; returns one dict per stage.
 
     Each dict holds ``stage``, ``model``, ``bytes``, ``encoding``, ``test_acc`` and
     ``params`` (non-zero weights and biases). Unknown config keys raise a ValueError.
+    ``cached=True`` keeps the trained models of stages 2-4 on disk, so a second call
+    with the same teacher, data, configuration and seed reads them back.
     """
     for k in config:
         check_choice("config key", k, sorted(DEFAULTS))
@@ -84,18 +120,17 @@ def run(teacher: nn.Module, ds, *, seed: int = 0, **config) -> list:
                     test_acc=train.evaluate(model, ds.X_test, ds.y_test),
                     params=models.count_params(model, nonzero=True))
 
+    if cached:
+        m1, m2, m3, m4 = _cached_stages(teacher, X, y, t_logits, c, kd, seed)
+    else:
+        m1, m2, m3, m4 = _trained_stages(teacher, X, y, t_logits, c, kd)
     rows = [row("teacher", teacher, dense_bytes(teacher), "dense float32")]
-    m = structured_prune(teacher, c["units_removed"])
-    rows.append(row(f"1. prune {c['units_removed']:.0%} of hidden units", m, dense_bytes(m), "dense float32"))
-    m = distill(m, X, y, t_logits, epochs=c["distill_epochs"], lr=c["lr"], **kd)
-    rows.append(row("2. distill from the teacher", m, dense_bytes(m), "dense float32"))
-    m = factorize(m, c["layer"], c["rank"])
-    m = distill(m, X, y, t_logits, epochs=c["factor_epochs"], lr=c["lr"] / 3, **kd)
-    rows.append(row(f"3. SVD {c['layer']} at rank {c['rank']} (+ distill)", m, dense_bytes(m), "dense float32 factors"))
-    m = sparsify(m, c["sparsity"], X, y, t_logits, steps=c["sparse_steps"], lr=c["lr"] / 3, **kd)
-    rows.append(row(f"4. prune {c['sparsity']:.0%} of weights (+ distill)", m, csr_bytes(m),
+    rows.append(row(f"1. prune {c['units_removed']:.0%} of hidden units", m1, dense_bytes(m1), "dense float32"))
+    rows.append(row("2. distill from the teacher", m2, dense_bytes(m2), "dense float32"))
+    rows.append(row(f"3. SVD {c['layer']} at rank {c['rank']} (+ distill)", m3, dense_bytes(m3), "dense float32 factors"))
+    rows.append(row(f"4. prune {c['sparsity']:.0%} of weights (+ distill)", m4, csr_bytes(m4),
                     "CSR: float32 values, uint8/uint16 indices"))
-    q, codes = share_weights(m, c["n_clusters"], seed=seed)
+    q, codes = share_weights(m4, c["n_clusters"], seed=seed)
     bits = math.ceil(math.log2(c["n_clusters"]))
     rows.append(row(f"5. quantize: {c['n_clusters']} shared values per layer", q, shared_bytes(q, codes, encoding="fixed"),
                     f"{bits}-bit codes + codebooks"))
