@@ -82,7 +82,7 @@ claims.check("the hook reads the teacher's 256-unit first hidden layer and is re
 #
 # 1. The notebook asserts that two-stage FitNets beats labels only by more than 5 points and the joint hint (at
 #    its validation-chosen $\beta$) by more than 3 points, and that response KD on the same inputs gains more than
-#    8 points over labels only.
+#    5 points over labels only.
 # 2. Not here: the notebook asserts that two-stage FitNets does not beat response KD on the same inputs by more
 #    than 1 point (at SEED = 0 it was about 3 points below it).
 #
@@ -133,7 +133,7 @@ plt.show()
 #
 # * two-stage FitNets beats labels only by more than 5 points, and the joint hint at its validation-chosen
 #   $\beta$ by more than 3 points;
-# * response KD on the same inputs gains more than 8 points over labels only, and two-stage FitNets does not beat
+# * response KD on the same inputs gains more than 5 points over labels only, and two-stage FitNets does not beat
 #   it by more than 1 point: in this miniature the gain comes from the teacher's signal on the 969 unlabelled
 #   inputs, and the hint stage adds nothing measurable on top of KD;
 # * **the hint weight.** Across the whole sweep ($\beta$ from 0.3 to 30) the joint hint gains less than 5 points
@@ -145,8 +145,8 @@ L, two, kd = test["labels only"].mean(), test["two-stage FitNets"].mean(), test[
 claims.check("two-stage FitNets beats labels only by more than 5 points and the joint hint (beta chosen on "
              "validation) by more than 3 points", two > L + 0.05 and two > joint.mean() + 0.03,
              two_stage=two, labels_only=L, joint=joint.mean(), beta=best_beta)
-claims.check("response KD on the same inputs gains more than 8 points over labels only",
-             kd > L + 0.08, kd=kd, labels_only=L)
+claims.check("response KD on the same inputs gains more than 5 points over labels only",
+             kd > L + 0.05, kd=kd, labels_only=L)
 claims.check("two-stage FitNets does not beat response KD on the same inputs by more than 1 point",
              two < kd + 0.01, two_stage=two, kd=kd, difference=two - kd)
 gains = {b: test[f"joint, beta={b:g}"].mean() - L for b in betas}
