@@ -55,7 +55,35 @@ def _glyph_canvas_class():
     from matplotlib.backends import backend_agg as agg
     from matplotlib.ft2font import RenderMode
 
+    import matplotlib as mpl
+
+    rc_keys = ("font.family", "font.style", "font.variant", "font.weight", "font.stretch", "font.size",
+               "font.sans-serif", "font.serif", "font.monospace", "font.cursive", "font.fantasy",
+               "mathtext.fontset", "font.fallback_to_default" if "font.fallback_to_default" in mpl.rcParams else
+               "font.family")
+
+    def font_paths(prop):
+        # fontManager._find_fonts_by_props copies the properties once per family on every call; the answer
+        # depends only on the properties (all of them: FontProperties hashes the same tuple) and rcParams.
+        key = ("paths", tuple(prop.__dict__.values()),
+               tuple(tuple(v) if isinstance(v, list) else v for v in (mpl.rcParams[k] for k in rc_keys)))
+        cache = _text_caches["metrics"]
+        try:
+            hit = cache.get(key)
+        except TypeError:  # an unhashable property: look it up every time
+            return tuple(agg._fontManager._find_fonts_by_props(prop))
+        if hit is None:
+            hit = cache[key] = tuple(agg._fontManager._find_fonts_by_props(prop))
+        return hit
+
     class _GlyphRenderer(agg.RendererAgg):
+        def _prepare_font(self, font_prop):
+            # as RendererAgg._prepare_font, with the font lookup cached
+            font = agg.get_font(font_paths(font_prop))
+            font.clear()
+            font.set_size(font_prop.get_size_in_points(), self.dpi)
+            return font
+
         def _font_key(self, prop):
             font = self._prepare_font(prop)  # as RendererAgg: the (thread's) FT2Font, cleared, sized
             return font, prop.get_size_in_points()
@@ -63,7 +91,7 @@ def _glyph_canvas_class():
         def get_text_width_height_descent(self, s, prop, ismath):
             if ismath:
                 return super().get_text_width_height_descent(s, prop, ismath)
-            key = (s, agg._fontManager._find_fonts_by_props(prop)[0], prop.get_size_in_points(), self.dpi,
+            key = (s, font_paths(prop), prop.get_size_in_points(), self.dpi,
                    agg.get_hinting_flag())
             cache = _text_caches["metrics"]
             hit = cache.get(key)
@@ -76,7 +104,7 @@ def _glyph_canvas_class():
         def _get_font_height_metrics(self, prop):
             # The hook Text._get_layout asks first: the font's ascent, descent and line gap, which it
             # otherwise reads from the font's tables for every text on every draw. Same formula, cached.
-            font = agg.get_font(agg._fontManager._find_fonts_by_props(prop))
+            font = agg.get_font(font_paths(prop))
             size = prop.get_size_in_points()
             key = ("height", font, size, self.dpi)
             cache = _text_caches["metrics"]
