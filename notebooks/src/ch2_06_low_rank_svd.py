@@ -30,7 +30,7 @@ import torch
 
 import dataclasses
 
-from course_lib import cache, data, models, train
+from course_lib import cache, data, models, seeding, train
 from course_lib.claims import Claims
 from course_lib.compress import lowrank
 from course_lib.labs.ch2 import rank as rank_lab
@@ -63,8 +63,9 @@ s_trained = lowrank.spectrum(teacher.fc2.weight)
 
 
 def fresh_spectrum(seed):
-    torch.manual_seed(seed)
-    return lowrank.spectrum(torch.nn.Linear(256, 256).weight)
+    with seeding.fork(seed):  # a freshly initialised layer, without touching this notebook's random stream
+        layer = torch.nn.Linear(256, 256)
+    return lowrank.spectrum(layer.weight)
 
 
 s_init = {seed: fresh_spectrum(seed) for seed in SEEDS}
