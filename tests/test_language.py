@@ -11,6 +11,7 @@ def test_labels_known_cases():
                       [2, 0, 0, 3, 3, 1],    # first 2 -> 2; never again; counts 2,1,1,2 -> 0 (tie to smaller)
                       [3, 3, 3, 3, 3, 3]])   # first 3 -> 3; five more, clipped at 3; counts -> 3
     assert LG.labels("first", x).tolist() == [1, 2, 3]
+    assert LG.labels("last", x).tolist() == [3, 1, 3]
     assert LG.labels("match", x).tolist() == [2, 0, 3]
     assert LG.labels("count", x).tolist() == [1, 0, 3]
 
@@ -68,6 +69,10 @@ def test_train_student_methods_and_errors():
         LG.train_student(t, "first", X, X[:8], y[:5], n_layers=2, steps=1)
     with pytest.raises(ValueError, match="beta"):
         LG.train_student(t, "first", X, X, y, beta=-1.0)
+    with pytest.raises(ValueError, match="same length"):
+        LG.train_student(t, "first", X[:, :4], X[:8], y[:8], n_layers=2, steps=1)
+    with pytest.raises(ValueError, match="teacher_logits must have shape"):
+        LG.train_student(t, "output", X, X[:8], y[:8], n_layers=2, steps=1, teacher_logits=torch.zeros(3, 4))
 
 
 def test_hidden_distillation_pulls_the_student_towards_its_mapped_layers():
@@ -121,3 +126,59 @@ def test_build_student_and_pooled_training():
     assert out is s
     with pytest.raises(ValueError, match="student has 2 layers"):
         LG.train_student(t, "uniform", X, X[:8], y[:8], n_layers=1, steps=1, student=s)
+
+
+def test_output_distillation_follows_the_given_teacher_logits():
+    """With teacher_logits, output distillation copies those predictions (not the teacher's top head)."""
+    t = _tiny_teacher()
+    X, _ = LG.make_task("first", 64, length=5, vocab=6, seed=0)
+    target = torch.full((64, 4), -5.0)
+    target[:, 2] = 5.0   # always class 2
+    s = LG.train_student(t, "output", X, X[:4], torch.full((4,), 2), n_layers=1, steps=60, seed=0,
+                         teacher_logits=target)
+    with torch.no_grad():
+        assert (s(X).argmax(-1) == 2).float().mean().item() == 1.0
+
+
+def test_exit_encoder_heads():
+    m = LG.ExitEncoder(6, 5, 4, exit_layer=2, d_model=8, n_layers=3, n_heads=2, d_ff=16, seed=0).eval()
+    x = torch.randint(0, 6, (7, 5), generator=torch.Generator().manual_seed(0))
+    a, b = m.heads(x)
+    assert a.shape == b.shape == (7, 4)
+    with torch.no_grad():
+        _, h = m(x, return_hidden=True)
+        assert torch.allclose(a, m.exit(h[1].mean(1))) and torch.allclose(b, m(x))
+    # the same seed builds the same model; the exit head is initialised differently from the top head
+    m2 = LG.ExitEncoder(6, 5, 4, exit_layer=2, d_model=8, n_layers=3, n_heads=2, d_ff=16, seed=0)
+    assert all(torch.equal(p, q) for p, q in zip(m.state_dict().values(), m2.state_dict().values()))
+    assert not torch.equal(m.exit.weight, m.head.weight)
+    with pytest.raises(ValueError, match="exit_layer"):
+        LG.ExitEncoder(6, 5, 4, exit_layer=4, d_model=8, n_layers=3, n_heads=2, d_ff=16)
+
+
+def test_two_task_teacher_learns_both_heads_and_is_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_LIB_CACHE", str(tmp_path))
+    kw = dict(exit_task="first", top_task="last", exit_layer=1, n_layers=2, steps=120, batch=128, lr=1e-2,
+              length=4, vocab=4, d_model=16, seed=0)
+    t = LG.train_two_task_teacher(**kw)
+    assert len(list(tmp_path.glob("seq_two_task_teacher-*.pt"))) == 1
+    x, yf = LG.make_task("first", 300, length=4, vocab=4, seed=9)
+    yl = LG.labels("last", x)
+    with torch.no_grad():
+        a, b = t.heads(x)
+    assert (a.argmax(-1) == yf).float().mean() > 0.9 and (b.argmax(-1) == yl).float().mean() > 0.9
+    t2 = LG.train_two_task_teacher(**kw)   # loaded from disk: the same weights
+    assert all(torch.equal(p, q) for p, q in zip(t.state_dict().values(), t2.state_dict().values()))
+
+
+def test_two_task_teacher_bad_input():
+    with pytest.raises(ValueError, match="must differ"):
+        LG.train_two_task_teacher("first", "first")
+    with pytest.raises(ValueError, match="top_task"):
+        LG.train_two_task_teacher("first", "middle")
+    with pytest.raises(ValueError, match="exit_layer"):
+        LG.train_two_task_teacher(exit_layer=4, n_layers=4)
+    with pytest.raises(ValueError, match="batch"):
+        LG.train_two_task_teacher(batch=0)
+    with pytest.raises(ValueError, match="lr"):
+        LG.train_two_task_teacher(lr=0.0)

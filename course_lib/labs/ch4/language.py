@@ -1,15 +1,17 @@
-"""A4 live lab: where a transformer teacher holds the answer, layer by layer, on two generated sequence tasks.
+"""A4 live lab: where a transformer teacher holds two answers, layer by layer.
 
-The teachers are 4-layer ``torch.nn.TransformerEncoder`` classifiers
-(``course_lib.distill.layer_mapping.SeqEncoder``, width 32, 2 heads), one per task of
-``course_lib.distill.language`` (``"first"``: the first token modulo 4; ``"match"``: how
-often the first token occurs again), trained on 1000 sequences of 8 tokens and cached on
-disk. ``setup`` fits a linear probe on the mean-pooled state after every layer; the
-slider picks one teacher layer and shows both probes there (nothing is retrained on a move).
+The teacher is one 4-layer ``torch.nn.TransformerEncoder`` classifier
+(``course_lib.distill.language.ExitEncoder``, width 16, 2 heads) trained on two tasks of
+the same sequences at once: the class of the **first token**, read by an early-exit head
+after layer 2, and the class of the **last token**, read by the output head after layer 4
+(``course_lib.distill.language.train_two_task_teacher``, cached on disk by SEED).
+``setup`` fits a linear probe for each task on the mean-pooled state after every layer;
+the slider picks one teacher layer and shows both probes there (nothing is retrained on a move).
 
 The notebook's distillation experiment also lives here: :func:`student_accuracy` trains
 (and caches) a 2-layer student from scratch, with output distillation or with
-hidden-state distillation under the uniform, first or last mapping.
+hidden-state distillation (TinyBERT's per-token loss) under the uniform, first or last mapping,
+and scores it on validation and test sequences.
 
     s = setup(seed=0)
     r = run(s, layer=2)
@@ -28,19 +30,18 @@ from ...distill import language as LG
 from ...ui import plots
 from ...ui.widgets import Dashboard, slider
 
-TITLE = "Layer mapping: where the teacher holds the answer"
-TRY = ("Move the teacher layer from 0 (the embeddings) to 4: the first-token task is readable from layer 1-2 on, "
-       "the match-count task only near the top.")
-TASKS = ("first", "match")
-TASK_NAMES = {"first": "first token (mod 4)", "match": "repeats of the first token"}
+TITLE = "Layer mapping: where the teacher holds each answer"
+TRY = ("Move the teacher layer from 0 (the embeddings) to 4: the first-token class is readable from layer 1 on, "
+       "the last-token class only from layer 3, above the early exit.")
+TASKS = ("first", "last")  # first: the early-exit task; last: the top task
+TASK_NAMES = {"first": "first token (exit after layer 2)", "last": "last token (head after layer 4)"}
 N_TEACHER, N_STUDENT = 4, 2
-TEACHER = dict(n_layers=N_TEACHER, n_train=1000, steps=250, lr=5e-3)
-TEACHER_SEED = 0  # one teacher per task for every seed: the teachers are the expensive part, the students the question
+TEACHER = dict(exit_task="first", top_task="last", exit_layer=2, n_layers=N_TEACHER, steps=150, batch=256,
+               lr=5e-3, d_model=16, n_heads=2)
 N_PROBE_FIT, N_PROBE_EVAL = 600, 400
 # the distillation experiment: few labelled sequences, more unlabelled ones for the teacher's signal
-N_LABELLED, N_TRANSFER, N_TEST = 64, 300, 2000
-STUDENT = dict(steps=200, lr=1e-2, beta=2.0, pooled=True)
-LOSSES = {"pooled": STUDENT, "tokens": dict(steps=200, lr=1e-2, beta=1.0, pooled=False)}
+N_LABELLED, N_TRANSFER, N_VAL, N_TEST = 64, 150, 1000, 2000
+STUDENT = dict(steps=80, lr=1e-2, beta=1.0, pooled=False)
 METHODS = LG.METHODS  # scratch, output, uniform, first, last
 MAPPINGS = ("uniform", "first", "last")
 
@@ -50,88 +51,90 @@ def _stream(task: str, seed: int, k: int) -> int:
     return 1_000_003 * (1 + TASKS.index(task)) + 10_007 * k + int(seed)
 
 
-def teacher(task: str, seed: int = TEACHER_SEED):
-    """The cached 4-layer teacher of ``task`` (trained on its own 1000 sequences drawn with ``seed``)."""
+def teacher(seed: int = 0):
+    """The cached two-task teacher trained from ``seed`` (a few seconds on one core the first time)."""
+    check_int_range("seed", seed, 0, 2**31 - 1)
+    return LG.train_two_task_teacher(seed=int(seed), progress=True, **TEACHER)
+
+
+@torch.no_grad()
+def teacher_logits(t, task: str, X: torch.Tensor) -> torch.Tensor:
+    """The logits of the teacher's head for ``task`` (the early exit for "first", the top head for "last")."""
     check_choice("task", task, TASKS)
-    return LG.train_teacher(task, seed=seed, **TEACHER)
+    t.eval()
+    exit_logits, top_logits = t.heads(X)
+    return exit_logits if task == TEACHER["exit_task"] else top_logits
 
 
 @dataclass(frozen=True)
 class Setup:
     seed: int
     curves: dict       # task -> probe test accuracy at layers 0..N_TEACHER
-    recall: dict       # task -> (N_TEACHER + 1, N_CLASSES) per-class recall of each layer's probe
-    teacher_acc: dict  # task -> the teacher's test accuracy
+    teacher_acc: dict  # task -> the accuracy of the teacher's head for the task on the test sequences
 
 
 @lru_cache(maxsize=8)
 def setup(seed: int = 0) -> Setup:
-    """The two cached teachers and one linear probe per layer, fitted and scored on sequences drawn with ``seed``."""
+    """The cached teacher of ``seed`` and one linear probe per layer and task, fitted and scored on fresh sequences."""
     check_int_range("seed", seed, 0, 2**31 - 1)
-    curves, recall, tacc = {}, {}, {}
+    t = teacher(seed)
+    curves, tacc = {}, {}
     for task in TASKS:
-        t = teacher(task)
         X, y = LG.make_task(task, N_PROBE_FIT + N_PROBE_EVAL, seed=_stream(task, seed, 1))
         f = LG.pooled_states(t, X)
         ya, yb = y[:N_PROBE_FIT].numpy(), y[N_PROBE_FIT:].numpy()
-        preds = [_probe(a[:N_PROBE_FIT], ya).predict(a[N_PROBE_FIT:]) for a in f]
-        curves[task] = np.array([(p == yb).mean() for p in preds])
-        recall[task] = np.array([[(p[yb == c] == c).mean() if (yb == c).any() else np.nan
-                                  for c in range(LG.N_CLASSES)] for p in preds])
-        Xt, yt = test_set(task, seed)
-        with torch.no_grad():
-            tacc[task] = float((t(Xt).argmax(-1) == yt).float().mean())
-    return Setup(int(seed), curves, recall, tacc)
+        curves[task] = np.array([LG.probe_accuracy(a[:N_PROBE_FIT], ya, a[N_PROBE_FIT:], yb) for a in f])
+        Xt, yt = eval_set(task, seed, "test")
+        tacc[task] = float((teacher_logits(t, task, Xt).argmax(-1) == yt).float().mean())
+    return Setup(int(seed), curves, tacc)
 
 
 @lru_cache(maxsize=16)
-def test_set(task: str, seed: int):
-    return LG.make_task(task, N_TEST, seed=_stream(task, seed, 2))
+def eval_set(task: str, seed: int, part: str = "test"):
+    """Validation (1000) or test (2000) sequences of ``task`` drawn for ``seed``; the two never share a stream."""
+    check_choice("part", part, ("val", "test"))
+    return LG.make_task(task, N_VAL if part == "val" else N_TEST, seed=_stream(task, seed, 2 if part == "test" else 5))
 
 
-def student_accuracy(task: str, method: str, seed: int, *, loss: str = "pooled",
-                     teacher_seed: int = TEACHER_SEED) -> float:
-    """Test accuracy of the 2-layer student trained with ``method`` (students cached on disk by config).
+def student_accuracy(task: str, method: str, seed: int, teacher_seed: int) -> tuple[float, float]:
+    """(validation, test) accuracy of the 2-layer student trained with ``method`` from the teacher of ``teacher_seed``.
 
-    ``loss`` picks the hidden-state loss of the mapping methods: ``"pooled"`` (patient KD's
-    normalised sequence summaries, weight 2) or ``"tokens"`` (TinyBERT's MSE at every position,
-    weight 1).
+    ``seed`` draws the student's labelled and unlabelled sequences and its initialisation;
+    the validation and test sequences belong to ``teacher_seed``. Students are cached on disk by config.
     """
-    check_choice("loss", loss, LOSSES)
-    return _student_accuracy(task, method, int(seed), int(teacher_seed), loss)
+    check_choice("task", task, TASKS)
+    check_choice("method", method, METHODS)
+    check_int_range("seed", seed, 0, 2**31 - 1)
+    check_int_range("teacher_seed", teacher_seed, 0, 2**31 - 1)
+    return _student_accuracy(task, method, int(seed), int(teacher_seed))
 
 
 @lru_cache(maxsize=512)
-def _student_accuracy(task: str, method: str, seed: int, teacher_seed: int, loss: str = "pooled") -> float:
-    check_choice("task", task, TASKS)
-    check_choice("method", method, METHODS)
-    t = teacher(task, teacher_seed)
+def _student_accuracy(task: str, method: str, seed: int, teacher_seed: int) -> tuple[float, float]:
+    t = teacher(teacher_seed)
     Xs, _ = LG.make_task(task, N_TRANSFER, seed=_stream(task, seed, 3))
     Xl, yl = LG.make_task(task, N_LABELLED, seed=_stream(task, seed, 4))
-    kw = LOSSES[loss] if method in MAPPINGS else STUDENT
-    config = dict(kind="seq_student", task=task, method=method, seed=seed, teacher=dict(seed=teacher_seed, **TEACHER),
-                  n_student=N_STUDENT, n_labelled=N_LABELLED, n_transfer=N_TRANSFER, **kw)
+    config = dict(kind="seq_student_two_task", task=task, method=method, seed=seed,
+                  teacher=dict(seed=teacher_seed, **TEACHER), n_student=N_STUDENT, n_labelled=N_LABELLED,
+                  n_transfer=N_TRANSFER, **STUDENT)
+    tl = teacher_logits(t, task, Xs)
     s = cache.cached_model(config, lambda: LG.build_student(t, N_STUDENT, seed=seed),
                            lambda m: LG.train_student(t, method, Xs, Xl, yl, n_layers=N_STUDENT, seed=seed,
-                                                      student=m, **kw), name="seq_student")
-    Xt, yt = test_set(task, seed)
+                                                      student=m, teacher_logits=tl, **STUDENT),
+                           name="seq_student")
+    out = []
     with torch.no_grad():
-        return float((s(Xt).argmax(-1) == yt).float().mean())
+        for part in ("val", "test"):
+            X, y = eval_set(task, teacher_seed, part)
+            out.append(float((s(X).argmax(-1) == y).float().mean()))
+    return tuple(out)
 
 
 def run(s: Setup, layer: int = 2) -> dict:
     """One slider position: both tasks' probes at teacher ``layer`` (fitted once in ``setup``)."""
     layer = check_int_range("layer", int(round(float(layer))), 0, N_TEACHER)
     return {"layer": layer, "curves": s.curves, "teacher_acc": s.teacher_acc,
-            "acc": {t: float(s.curves[t][layer]) for t in TASKS}, "recall": {t: s.recall[t][layer] for t in TASKS}}
-
-
-def _probe(F, y):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(F, y)
+            "acc": {t: float(s.curves[t][layer]) for t in TASKS}}
 
 
 def mapped_by(layer: int) -> list[str]:
@@ -161,10 +164,9 @@ def summary(result: dict) -> str:
     maps = mapped_by(k) if k else []
     m = (f" Mappings that teach from this layer: {', '.join(maps)}." if maps
          else " No mapping of a 2-layer student uses this layer.")
-    rec = ", ".join(f"{r:.0%}" for r in result["recall"]["match"])
-    return (f"Probe on {where}: first token {result['acc']['first']:.1%}, repeats {result['acc']['match']:.1%} "
-            f"(recall per repeats class 0-3: {rec}; teachers: {result['teacher_acc']['first']:.1%}, "
-            f"{result['teacher_acc']['match']:.1%}).{m}")
+    return (f"Probe on {where}: first token {result['acc']['first']:.1%}, last token {result['acc']['last']:.1%} "
+            f"(the teacher's own heads: {result['teacher_acc']['first']:.1%}, "
+            f"{result['teacher_acc']['last']:.1%}).{m}")
 
 
 def dashboard(seed: int = 0, layer: int = 2, *, background: bool = True) -> Dashboard:
