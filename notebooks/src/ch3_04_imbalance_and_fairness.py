@@ -102,10 +102,14 @@ claims.check("the long-tailed teacher's recall on the three rarest digits is mor
 #
 # <details><summary>Answer</summary>
 #
-# 1. It hurts: the claim below asserts that plain KD's mean tail recall is more than 15 points below scratch
-# (SEED=0: about 50% for scratch, 21% for plain KD).
-# 2. Weighting lifts the tail by more than 20 points above plain KD, back to about where scratch was, and
-# costs the head at most 2 points; the tail's class-wise calibration error falls too (claims below).
+# 1. It hurts: the claim below asserts that plain KD's tail recall is below scratch's for every student seed, by
+# more than 5 points on average (SEED=0: about 51% for scratch, 21% for plain KD; over SEED 0-7 the drop ranged
+# from 12 to 45 points, so 5 points leaves margin for a split we have not tried).
+# 2. Weighting lifts the tail above plain KD for every student seed, by more than 10 points on average (SEED=0:
+# 55%; over SEED 0-7 the lift ranged from 19 to 54 points), and costs the head at most 2 points; the tail's
+# class-wise calibration error falls too, for every student seed (claims below; over SEED 0-7 the mean fall
+# ranged from 0.016 to 0.044, so we claim at least 0.005). Whether it ends above or below scratch depends on the
+# split: the difference is printed, not claimed.
 #
 # </details>
 
@@ -147,17 +151,26 @@ for k in VARIANTS:
 # was learned from a hundred examples each, and scaling their weight down a little does not undo that.
 
 # %%
-claims.check("plain KD from the long-tailed teacher lowers mean tail recall by more than 15 points compared with "
-             "scratch", tail["scratch"] - tail["plain KD"] > 0.15, scratch=tail["scratch"], plain_kd=tail["plain KD"])
-claims.check("weighted KD at beta=1 raises mean tail recall by more than 20 points above plain KD",
-             tail["weighted, beta=1"] - tail["plain KD"] > 0.20, weighted=tail["weighted, beta=1"],
-             plain_kd=tail["plain KD"])
+def per_seed(a, b, key="tail"):
+    """Paired differences a - b, one per student seed (same seed, same initial weights)."""
+    return np.array([ra[key] - rb[key] for ra, rb in zip(R[a], R[b])])
+
+
+d_kd = per_seed("scratch", "plain KD")
+claims.check("plain KD from the long-tailed teacher lowers tail recall compared with scratch for every student "
+             "seed, by more than 5 points on average", d_kd.min() > 0 and d_kd.mean() > 0.05,
+             per_seed_drop=d_kd, mean_drop=d_kd.mean(), scratch=tail["scratch"], plain_kd=tail["plain KD"])
+d_w = per_seed("weighted, beta=1", "plain KD")
+claims.check("weighted KD at beta=1 raises tail recall above plain KD for every student seed, by more than 10 "
+             "points on average", d_w.min() > 0 and d_w.mean() > 0.10, per_seed_gain=d_w, mean_gain=d_w.mean(),
+             weighted=tail["weighted, beta=1"], plain_kd=tail["plain KD"])
 claims.check("weighted KD at beta=1 costs the head at most 2 points of recall compared with plain KD",
              head["weighted, beta=1"] >= head["plain KD"] - 0.02, weighted=head["weighted, beta=1"],
              plain_kd=head["plain KD"])
-claims.check("weighted KD at beta=1 lowers the tail's class-wise calibration error by at least 0.01 below plain KD",
-             ece_tail["weighted, beta=1"] <= ece_tail["plain KD"] - 0.01, weighted=ece_tail["weighted, beta=1"],
-             plain_kd=ece_tail["plain KD"])
+d_ece = per_seed("plain KD", "weighted, beta=1", "ece_tail")
+claims.check("weighted KD at beta=1 lowers the tail's class-wise calibration error below plain KD's for every "
+             "student seed, by at least 0.005 on average", d_ece.min() > 0 and d_ece.mean() >= 0.005,
+             per_seed_fall=d_ece, weighted=ece_tail["weighted, beta=1"], plain_kd=ece_tail["plain KD"])
 print(f"weighted (beta=1) minus scratch on the tail: {tail['weighted, beta=1'] - tail['scratch']:+.1%} "
       "(printed, not claimed: its size varies widely from seed to seed)")
 
@@ -173,24 +186,29 @@ print(f"weighted (beta=1) minus scratch on the tail: {tail['weighted, beta=1'] -
 #
 # <details><summary>Answer</summary>
 #
-# Yes: the claim below asserts more than 15 points higher, and above 75% in absolute terms. Plain KD from the same
-# good teacher still fails the tail: the weighting is what carries the teacher's knowledge of rare digits across.
+# Yes: the claim below asserts more than 10 points higher for every student seed (SEED=0: 83% against 55%; over
+# SEED 0-7 the mean gain ranged from 17 to 40 points, and the tail recall itself from 65% to 90%, so we do not
+# claim a fixed level). Plain KD from the same good teacher still fails the tail (below weighted KD for every
+# student seed, by more than 15 points on average; SEED=0: 46% against 83%): the weighting is what carries the
+# teacher's knowledge of rare digits across.
 #
 # </details>
 
 # %%
 sb = lab.setup(SEED, teacher="balanced", student_seed=SEEDS[0])
-tail_b = {k: np.mean([lab.weighted(sb, b, seed)["tail"] for seed in SEEDS]) for k, b in (("plain KD", 0.0),
-                                                                                          ("weighted, beta=1", 1.0))}
+Rb = {k: [lab.weighted(sb, b, seed) for seed in SEEDS] for k, b in (("plain KD", 0.0), ("weighted, beta=1", 1.0))}
+tail_b = {k: np.mean([r["tail"] for r in v]) for k, v in Rb.items()}
 print(f"balanced teacher: tail recall {sb.teacher_recall[-3:].mean():.1%}; students: plain KD {tail_b['plain KD']:.1%}, "
       f"weighted beta=1 {tail_b['weighted, beta=1']:.1%} (long-tailed teacher gave {tail['weighted, beta=1']:.1%})")
-claims.check("with a teacher trained on balanced data, weighted KD (beta=1) reaches over 75% tail recall, more than "
-             "15 points above weighted KD from the long-tailed teacher",
-             tail_b["weighted, beta=1"] > 0.75 and tail_b["weighted, beta=1"] - tail["weighted, beta=1"] > 0.15,
-             balanced_teacher=tail_b["weighted, beta=1"], long_tailed_teacher=tail["weighted, beta=1"])
-claims.check("with the balanced teacher, weighted KD beats plain KD on the tail by more than 20 points",
-             tail_b["weighted, beta=1"] - tail_b["plain KD"] > 0.20, weighted=tail_b["weighted, beta=1"],
-             plain_kd=tail_b["plain KD"])
+d_b = np.array([rb["tail"] - r["tail"] for rb, r in zip(Rb["weighted, beta=1"], R["weighted, beta=1"])])
+claims.check("with a teacher trained on balanced data, weighted KD (beta=1) reaches a tail recall more than 10 points "
+             "above weighted KD from the long-tailed teacher, for every student seed", d_b.min() > 0.10,
+             per_seed_gain=d_b, balanced_teacher=tail_b["weighted, beta=1"],
+             long_tailed_teacher=tail["weighted, beta=1"])
+d_bw = np.array([a["tail"] - b["tail"] for a, b in zip(Rb["weighted, beta=1"], Rb["plain KD"])])
+claims.check("with the balanced teacher, weighted KD beats plain KD on the tail for every student seed, by more than "
+             "15 points on average", d_bw.min() > 0 and d_bw.mean() > 0.15, per_seed_gain=d_bw,
+             weighted=tail_b["weighted, beta=1"], plain_kd=tail_b["plain KD"])
 
 # %% [markdown]
 # > **Beside the paper.** Re-weighting the loss by inverse class frequency is an old idea; Cui et al. (2019)
@@ -198,10 +216,10 @@ claims.check("with the balanced teacher, weighted KD beats plain KD on the tail 
 # > top-1 error than the unweighted softmax baseline on long-tailed CIFAR-10 at every imbalance ratio they tried
 # > (10 to 200), by several points at ratio 50. Our miniature weights the *distillation* term instead of the label
 # > term, with the simpler power $n_c^{-\beta}$; it measured the tail of a ten-digit problem recovering by more
-# > than 20 points. What carries over: the weights move a model's attention back to rare classes at little cost
-# > to common ones. What does not: our test set is
-# > tiny (36 digits per class), so a single digit's recall moves in steps of three points, and we therefore claim
-# > only means over three digits and three students.
+# > than 10 points (19 to 54 points over SEED 0-7). What carries over: the weights move a model's attention back
+# > to rare classes at little cost to common ones. What does not: our test set is tiny (36 digits per class), so
+# > a single digit's recall moves in steps of three points, and we therefore claim
+# > only means over three digits, compared student seed by student seed and averaged over three students.
 #
 # ## 4. Try it: the weighting exponent
 #
@@ -241,7 +259,7 @@ quiz("Why can plain KD be worse than scratch on the rarest classes here?", [
     ("The temperature T = 4 is too high for ten classes.", False,
      "No: with the balanced teacher the same T and weighting hand on the tail well; the teacher's knowledge is what differs."),
     ("KD always lowers recall.", False,
-     "No: the weighted students are distilled too, and their tail recall is more than 20 points above plain KD's."),
+     "No: the weighted students are distilled too, and their tail recall is more than 10 points above plain KD's."),
 ])
 
 # %%
@@ -256,12 +274,13 @@ quiz("With counts n_c, beta = 1 gives each class what?", [
 # ## What we learned
 # - Cut to a 50:1 exponential long tail, a 256-256 teacher's recall on the three rarest digits falls more than
 #   20 points below the three commonest.
-# - Distilling from that teacher with the usual recipe lowers the student's tail recall by more than 15 points
-#   compared with scratch: the student inherits the teacher's neglect.
-# - Weighting the KD term by $n_c^{-1}$ lifts the tail by more than 20 points above plain KD, costs the head at
-#   most 2 points and lowers the tail's class-wise calibration error by at least 0.01.
-# - A teacher that knows the tail (trained on balanced data) lets weighted KD reach over 75% tail recall: the
-#   weights carry knowledge across, they cannot create it.
+# - Distilling from that teacher with the usual recipe lowers the student's tail recall compared with scratch,
+#   for every student seed and by more than 5 points on average: the student inherits the teacher's neglect.
+# - Weighting the KD term by $n_c^{-1}$ lifts the tail above plain KD for every student seed, by more than 10
+#   points on average, costs the head at most 2 points and lowers the tail's class-wise calibration error (by at
+#   least 0.005 on average).
+# - A teacher that knows the tail (trained on balanced data) lets weighted KD reach more than 10 points higher
+#   tail recall than the long-tailed teacher did: the weights carry knowledge across, they cannot create it.
 
 # %%
 claims.table()

@@ -77,10 +77,11 @@ plt.show()
 #
 # <details><summary>Answer</summary>
 #
-# 1. Yes. The claims below: it loses more than 5 points on the reversed test compared with the clean one and
-# follows the reversed cue on more than 5% of those digits (SEED=0: 93.6% clean, 84.4% reversed, the cue followed
-# on 10.7%); the labels-only student loses under 2 points. The teacher's soft targets move with the pixel, and
-# the student is trained to match them.
+# 1. Yes. The claims below: it follows the reversed cue on more than 5% of those digits, scores more than 5
+# points below the labels-only student on the reversed test for every student seed, and loses more than 3 points
+# compared with its own clean score (SEED=0: 93.6% clean, 84.4% reversed, the cue followed on 10.7%; the
+# labels-only student scored 95.6% on both). Over SEED 0-7 the distilled student's loss ranged from 7 to 13 points.
+# The teacher's soft targets move with the pixel, and the student is trained to match them.
 # 2. It behaves like the labels-only student (within 3 points on the reversed test).
 #
 # </details>
@@ -113,17 +114,28 @@ lo, kf = M["labels only"], M["KD from cue-free teacher"]
 claims.check(f"the teacher trained at rho={RHO:g} scores over 90% on clean digits and more than 5 points less when "
              "the cue is reversed", tb["clean"] > 0.90 and tb["clean"] - tb["reversed"] > 0.05,
              clean=tb["clean"], reversed=tb["reversed"])
-claims.check("its distilled student, trained on cue-independent data, loses more than 5 points when the cue is "
-             "reversed and follows the reversed cue on more than 5% of those digits",
-             kb["clean"] - kb["reversed"] > 0.05 and kb["follows_cue"] > 0.05, clean=kb["clean"],
-             reversed=kb["reversed"], follows_cue=kb["follows_cue"])
-claims.check("the labels-only student loses under 2 points when the cue is reversed and follows it on under 2%",
-             lo["clean"] - lo["reversed"] < 0.02 and lo["follows_cue"] < 0.02, clean=lo["clean"],
-             reversed=lo["reversed"], follows_cue=lo["follows_cue"])
+KB = R[f"KD from teacher (rho={RHO:g})"]
+behind = np.array([a["reversed"] - b["reversed"] for a, b in zip(R["labels only"], KB)])  # paired by student seed
+claims.check("its distilled student, trained on cue-independent data, follows the reversed cue on more than 5% of "
+             "those digits, scores more than 5 points below the labels-only student on the reversed test for every "
+             "student seed, and loses more than 3 points compared with its clean score",
+             kb["follows_cue"] > 0.05 and behind.min() > 0.05 and kb["clean"] - kb["reversed"] > 0.03,
+             follows_cue=kb["follows_cue"], behind_labels_only=behind, clean=kb["clean"], reversed=kb["reversed"])
+claims.check("the labels-only student follows the reversed cue on under 2% of those digits and loses under 4 points "
+             "when the cue is reversed", lo["follows_cue"] < 0.02 and lo["clean"] - lo["reversed"] < 0.04,
+             follows_cue=lo["follows_cue"], clean=lo["clean"], reversed=lo["reversed"])
 claims.check("the student of the cue-free teacher is within 3 points of the labels-only student on the reversed test",
              abs(kf["reversed"] - lo["reversed"]) < 0.03, cue_free_kd=kf["reversed"], labels_only=lo["reversed"])
 
 # %% [markdown]
+# What the labels-only check could have detected: a loss of 4 points is about 14 of the 360 test digits per
+# student, 60% of the smallest loss the distilled student showed over SEED 0-7 (6.7 points, at SEED=4), so a
+# labels-only student using the cue even 60% as much as that would fail it. It does not lose exactly nothing: a
+# bright pixel where the digits rarely have ink costs a model a point or two on some splits whatever the pixel's
+# position means (SEED=4: 2.1 points for the labels-only student, 1.7 for the cue-free teacher's), which is why
+# the check is set at 4 points and why following the cue, under 2% against the distilled student's 9-14%, is
+# the sharper sign.
+#
 # The distilled student learned the shortcut from data in which the shortcut predicts nothing. Its teacher,
 # shown an image whose pixel says "7", shifts probability towards 7, and $\mathrm{KL}$ at $T = 4$ asks the
 # student to shift the same way: the soft targets are a channel for the teacher's reasons, good and bad. The
@@ -170,7 +182,7 @@ claims.check("at every rho the distilled student's reversed-cue accuracy is with
 # > test reverses it just as theirs does. What we add is the distillation step: a student that never saw the
 # > correlation learned the cue anyway (it follows the reversed cue on more than 5% of digits at $\rho = 0.95$).
 # > What does not carry over: our cue is weaker than colour (the teacher still reads the digit most of the time),
-# > so our drops are ten to twenty points, not seventy.
+# > so our drops are about five to twenty points, not seventy.
 #
 # ## 4. Try it: the cue's correlation
 #
@@ -207,8 +219,10 @@ quiz("Which model tells you that the cue is the teacher's doing and not the tran
 # %% [markdown]
 # ## What we learned
 # - A teacher whose training pixel names the digit 95% of the time loses more than 5 points when the pixel lies.
-# - Its student, trained on data where the pixel means nothing, inherits the shortcut: more than 5 points lost,
-#   and the lying pixel followed on more than 5% of digits; a labels-only student loses under 2 points.
+# - Its student, trained on data where the pixel means nothing, inherits the shortcut: it follows the lying pixel
+#   on more than 5% of digits and scores more than 5 points below a labels-only student when the pixel lies; the
+#   labels-only student follows it on under 2% and loses under 4 points (a check that would catch a loss 60% the
+#   size of the distilled student's smallest).
 # - A cue-free teacher's student stays within 3 points of the labels-only one: the channel is the soft targets.
 # - The stronger the correlation the teacher saw, the more the student loses (more than 10 points more at
 #   $\rho = 1$ than at 0.5), tracking its teacher within 5 points at every $\rho$. Audit the teacher before you
