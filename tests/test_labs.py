@@ -74,3 +74,41 @@ def test_dashboard_builds_moves_and_recycles_its_figure(name, mod):
                                 f"one in {len(diff)} pixels (first at row, col {tuple(diff[0])})")
     assert moved, f"{name}: no control can be moved"
 
+
+
+@pytest.mark.parametrize("T,alpha,labels", [(4.0, 0.9, True), (1.0, 0.0, True), (7.5, 1.0, True), (2.0, 1.0, False)])
+def test_ch1_kd_objective_trains_the_same_weights_as_train_distilled(T, alpha, labels):
+    """The chapter-1 labs' cached-teacher objective is train.kd_objective's loss, to the bit."""
+    import torch
+
+    from course_lib import models, train
+    from course_lib.labs.ch1 import kd_objective
+    from course_lib.losses import kd_kl
+
+    g = torch.Generator().manual_seed(0)
+    X, t = torch.randn(40, 6, generator=g), torch.randn(40, 4, generator=g) * 3
+    y = torch.randint(0, 4, (40,), generator=g)
+    ref, fast = (models.mlp(6, (8,), 4, seed=1) for _ in range(2))
+    if labels:
+        train.train_distilled(ref, X, y, t, T=T, alpha=alpha, epochs=15, lr=5e-2, seed=0)
+    else:  # soft targets only: losses.kd_kl alone
+        train.fit(ref, lambda m, idx: {"loss": kd_kl(m(X[idx]), t[idx], T=T)}, len(X), epochs=15, lr=5e-2, seed=0)
+    train.fit(fast, kd_objective(X, y if labels else None, t, T=T, alpha=alpha), len(X), epochs=15, lr=5e-2, seed=0)
+    for p, q in zip(ref.parameters(), fast.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_ch1_kd_objective_rejects_bad_input():
+    import torch
+
+    from course_lib.labs.ch1 import kd_objective
+
+    X, y, t = torch.zeros(5, 3), torch.zeros(5, dtype=torch.long), torch.zeros(5, 2)
+    with pytest.raises(ValueError, match="T"):
+        kd_objective(X, y, t, T=0.0, alpha=0.5)
+    with pytest.raises(ValueError, match="alpha"):
+        kd_objective(X, y, t, T=2.0, alpha=1.5)
+    with pytest.raises(ValueError, match="labels are needed"):
+        kd_objective(X, None, t, T=2.0, alpha=0.5)
+    with pytest.raises(ValueError, match="same number of rows"):
+        kd_objective(X, y, t[:4], T=2.0, alpha=0.5)

@@ -14,12 +14,13 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from ... import cache, data, losses, models, train
+from ... import cache, data, models, train
 from ..._checks import check_choice, check_int_range, check_positive, check_range
 from ...distill.dark_knowledge import permute_non_top, spread_non_top
 from ...ui import plots
 from ...ui.widgets import Dashboard, slider
 from ...ui.plots import fast_axes
+from . import kd_objective
 
 TITLE = "True against scrambled dark knowledge"
 TRY = "a 6-unit student at T = 10, then T = 1: when does scrambling the wrong classes cost accuracy?"
@@ -79,10 +80,11 @@ def run(s: Setup, T: float = 10.0, width: int = 6) -> dict:
     width = check_int_range("width", width, 1, 4096)
     pair = nn.ModuleDict({k: models.mlp(s.ds.n_features, (width,), s.ds.n_classes, seed=s.seed)
                           for k in ("true", "permuted")})
-    tl = {k: targets(s, k, T, seed=s.seed) for k in pair}
+    # losses.kd_kl on each target (alpha = 1), the teacher's log-probabilities at T computed once
+    objectives = {k: kd_objective(s.X, None, targets(s, k, T, seed=s.seed), T=T, alpha=1.0) for k in pair}
 
     def objective(model, idx):  # disjoint parameters and losses: each learns as it would alone
-        return {"loss": sum(losses.kd_kl(m(s.X), tl[k], T=T) for k, m in model.items())}
+        return {"loss": sum(objectives[k](m, idx)["soft"] for k, m in model.items())}
 
     train.fit(pair, objective, len(s.X), epochs=60, lr=5e-2, seed=s.seed)
     acc = {k: train.evaluate(m, s.ds.X_test, s.ds.y_test) for k, m in pair.items()}

@@ -204,7 +204,10 @@ def render(result: dict, fig) -> None:
             xlabel="node colour = true class", ylabel="")
     names = list(METHODS)
     vals = [result["drift"][m] for m in names]
-    ax2.bar(names, vals, color=[COLOURS[m] for m in names])
+    # numeric positions with tick labels: string categories would give the axes units, and fast_axes builds
+    # axes with units again on every move instead of recycling them
+    ax2.bar(range(len(names)), vals, color=[COLOURS[m] for m in names])
+    ax2.set_xticks(range(len(names)), names)
     for i, v in enumerate(vals):
         ax2.annotate(f"{v:.3f}", (i, v), ha="center", va="bottom", fontsize=9)
     ax2.set_ylim(0, max(max(vals) * 1.25, 0.01))
