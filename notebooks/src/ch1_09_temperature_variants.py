@@ -73,8 +73,9 @@ print("registered soft losses:", [k for k in losses.LOSSES if k in lab.VARIANTS]
 #
 # 1. The standardised one, whenever the row's logit standard deviation is above 1 (standardised T then acts like a
 #    global T of T times that deviation); the notebook asserts this for the digit drawn below at every seed tried.
-# 2. The standardised target does not move at all (asserted to 1e-5); the global-T target's top probability rises by
-#    more than 0.05 (asserted).
+# 2. The standardised target does not move at all (asserted to 1e-5); the global-T target gets sharper: averaged over
+#    the test digits its top probability rises by more than 0.1 (asserted). For one digit the rise can be small,
+#    when its top probability is close to 1 already.
 #
 # </details>
 
@@ -102,9 +103,14 @@ print(f"this row's logit std is {std_row:.2f}: standardised T={T_SHOW:g} acts li
 claims.check("tripling the teacher's logits leaves the standardised targets unchanged (to 1e-5)",
              torch.allclose(targets["standardised, teacher x1"], targets["standardised, teacher x3"], atol=1e-5),
              max_change=float((targets["standardised, teacher x1"] - targets["standardised, teacher x3"]).abs().max()))
-claims.check("...and raises the global-T target's top probability by more than 0.05",
-             targets["global T, teacher x3"].max() > targets["global T, teacher x1"].max() + 0.05,
-             x1=targets["global T, teacher x1"].max(), x3=targets["global T, teacher x3"].max())
+# one digit's top probability can be close to 1 already (then it has little room to rise): measure the test set
+top_x1 = torch.softmax(s.teacher_test_logits / T_SHOW, -1).max(-1).values
+top_x3 = torch.softmax(3 * s.teacher_test_logits / T_SHOW, -1).max(-1).values
+print(f"global-T top probability over the {len(top_x1)} test digits: mean {top_x1.mean():.3f} (teacher x1), "
+      f"{top_x3.mean():.3f} (teacher x3)")
+claims.check("...and raises the global-T targets' top probability, averaged over the test digits, by more than 0.1",
+             (top_x3 - top_x1).mean() > 0.1, mean_x1=top_x1.mean(), mean_x3=top_x3.mean(),
+             this_digit_x1=targets["global T, teacher x1"].max(), this_digit_x3=targets["global T, teacher x3"].max())
 claims.check(f"this digit's teacher logits have a standard deviation above 1, so at T = {T_SHOW:g} its standardised "
              "target is flatter (lower top probability) than the global-T one",
              std_row > 1 and targets["standardised, teacher x1"].max() < targets["global T, teacher x1"].max(),
@@ -280,33 +286,43 @@ claims.check("TTM students' logit spread falls as T rises above 1, to below a fi
 #
 # The argument for standardisation is that teacher and student may live at different logit scales. We test
 # this directly: we train again at T = 4 with the teacher's logits multiplied by 3 (same ranking, three times the
-# confidence). Standardised KD must give *exactly* the same student, since its loss never sees the factor;
+# confidence). Standardised KD must give the same student up to float rounding, since its loss never sees the factor;
 # global-T KD sees a sharper target and learns something else.
 #
 # **Predict, then run.** Will the standardised-KD student change at all?
 #
 # <details><summary>Answer</summary>
 #
-# No: the notebook asserts that its largest logit change is below 1e-3 (rounding only), while the global-T
-# student's logits change by more than 0.1.
+# Not beyond rounding. Its loss sees the same targets up to float32 rounding (the z-score of 3t and of t differ in
+# the last bits), and the notebook asserts that its largest test-logit change is below 0.1% of its largest logit,
+# while the global-T student's logits change by more than half of its largest logit.
 #
 # </details>
+#
+# Why a relative tolerance, and why 0.1%. A change caused by rounding scales with the size of the numbers, so it is
+# measured against the student's largest logit (9 to 19 here). Float32 keeps about 7 significant digits
+# (machine epsilon 1.2e-7), and usually the change stays within a few times that. But Adam divides every step by
+# the root of a running mean of squared gradients: where a weight's gradient is close to zero, a difference in
+# the last bits can change the step it takes, and 60 steps carry that on. Over 24 students (SEED 0-7) the change
+# was below 2e-6 of the largest logit for 23 and reached 1e-4 for one; 0.1% leaves a factor of ten above that, and
+# stays more than 500 times below the change of the global-T student.
 
 # %%
 T_SCALE = 4.0
 scaled_setup = dataclasses.replace(s, teacher_logits=3 * s.teacher_logits)
-same, changed = [], []
+same, changed = [], []  # per seed: largest test-logit change / largest test logit of the unscaled student
 for seed in seeds:
     base = lab.train_variants(s, T=T_SCALE, epochs=60, lr=5e-2, seed=seed, variants=("kd", "kd_adaptive"))
     hot = lab.train_variants(scaled_setup, T=T_SCALE, epochs=60, lr=5e-2, seed=seed, variants=("kd", "kd_adaptive"))
     zb = {k: train.predict(m, s.X_test) for k, m in base.items()}
     zh = {k: train.predict(m, s.X_test) for k, m in hot.items()}
-    same.append(float((zb["kd_adaptive"] - zh["kd_adaptive"]).abs().max()))
-    changed.append(float((zb["kd"] - zh["kd"]).abs().max()))
-print(f"largest logit change, standardised KD: {max(same):.2e}; global-T KD: {min(changed):.2f}")
-claims.check("tripling the teacher's logits leaves the standardised-KD student unchanged (max logit change < 1e-3) "
-             "and changes the global-T student (> 0.1)", max(same) < 1e-3 and min(changed) > 0.1,
-             standardised=max(same), global_T=min(changed))
+    same.append(float((zb["kd_adaptive"] - zh["kd_adaptive"]).abs().max() / zb["kd_adaptive"].abs().max()))
+    changed.append(float((zb["kd"] - zh["kd"]).abs().max() / zb["kd"].abs().max()))
+print(f"largest test-logit change as a share of the student's largest logit: standardised KD {max(same):.1e} "
+      f"(float32 resolves {torch.finfo(torch.float32).eps:.1e}); global-T KD {min(changed):.2f}")
+claims.check("tripling the teacher's logits moves the standardised-KD student's test logits by less than 0.1% of "
+             "its largest logit (float rounding) and the global-T student's by more than half of its largest logit",
+             max(same) < 1e-3 and min(changed) > 0.5, standardised=max(same), global_T=min(changed))
 
 # %% [markdown]
 # ## 5. Live: move the temperature
@@ -358,7 +374,8 @@ quiz("At T = 1, how do the TTM and KD students compare?", [
 # %% [markdown]
 # ## What we learned
 #
-# - Standardised targets are unchanged when the teacher's logits are tripled; global-T targets get sharper.
+# - Standardised targets are unchanged when the teacher's logits are tripled; global-T targets get sharper (top
+#   probability up by more than 0.1 on average over the test digits at T = 4).
 # - $T\cdot\mathrm{KD}_T = \mathrm{TTM}_T + (T-1)[H_{1/T}(p_s) - H(q)]$ holds to 1e-4 on real logits at every T tried.
 # - TTM students' output entropy rises with T and exceeds KD students' for every T > 1; KD students stay below
 #   0.3 nats at every T (mean of 3 seeds); standardised-KD students' entropy varies over T >= 2 by
@@ -367,8 +384,9 @@ quiz("At T = 1, how do the TTM and KD students compare?", [
 # - KD matches logits up to a shift, so a KD student inherits the teacher's logit scale (its logit spread stays
 #   between 0.8 and 1.7 times the teacher's at every T >= 1): that, not the Rényi term, is why it stays sharp at
 #   every T. TTM students' spread falls to below a fifth of the teacher's at T = 8.
-# - Tripling the teacher's logits leaves the standardised-KD student unchanged (max logit change < 1e-3) and
-#   changes the global-T student (> 0.1).
+# - Tripling the teacher's logits leaves the standardised-KD student unchanged up to float rounding (largest
+#   test-logit change below 0.1% of its largest logit) and moves the global-T student's logits by more than half
+#   of its largest logit.
 
 # %%
 claims.table()
