@@ -318,8 +318,8 @@ quiz("In section 2 the probe reads the first-token class from every teacher laye
     ("The probe must be wrong, since the student could not learn the class.", False,
      "No: the probe is scored on held-out sequences; it is the student's lesson, not the probe, that differs."),
     ("Any mapping that reaches a layer where the probe is high gives the same student.", False,
-     "No: uniform and last both reach such layers on the first-token task and lose to the first mapping by tens of "
-     "points."),
+     "No: uniform and last both reach such layers on the first-token task and each lose to the first mapping by at "
+     "least 15 points."),
 ])
 
 # %%
