@@ -18,6 +18,7 @@ N_SEEDS = 6  # students per recipe, seeds range(SEED * N_SEEDS, SEED * N_SEEDS +
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy import stats
 from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 
@@ -120,7 +121,10 @@ plt.show()
 #   no longer ranks the students by accuracy;
 # * fidelity is higher where the objective asked for it: for every recipe at 200 epochs the KL to the teacher is
 #   lower on the training split than on the test split, and agreement on train is at least that on test;
-# * asking for agreement on more inputs (`kd_T4_noise`) lowers the test KL of the imitating student.
+# * asking for agreement on one noisy copy of each input (`kd_T4_noise`) is a small remedy: it changes the imitating
+#   student's test KL by less than a factor of 2 either way (paired over the six seeds, the 95% interval of the
+#   ratio lies inside 0.5-2). Its direction depends on the split: it lowered the KL at some values of SEED and
+#   raised it at others, so we do not claim a direction.
 
 # %%
 kd, sm = m["kd_T4", L], m["labels_smooth", L]
@@ -152,8 +156,14 @@ claims.check("for every recipe at 200 epochs the KL to the teacher is lower on t
              all(m[r, L]["kl_train"] < m[r, L]["kl_test"] and m[r, L]["agree_train"] >= m[r, L]["agree_test"]
                  for r in lab.RECIPES),
              **{f"kl_{r}": (m[r, L]["kl_train"], m[r, L]["kl_test"]) for r in lab.RECIPES})
-claims.check("one noisy copy of each input lowers the imitating student's test KL",
-             m["kd_T4_noise", L]["kl_test"] < kd["kl_test"], noise=m["kd_T4_noise", L]["kl_test"], plain=kd["kl_test"])
+# paired by seed: the same initialisation and the same teacher, with and without the noisy copies
+log_ratio = np.log([cn[L]["kl_test"] / cp[L]["kl_test"] for cn, cp in zip(curves["kd_T4_noise"], curves["kd_T4"])])
+half = stats.t.ppf(0.975, len(log_ratio) - 1) * log_ratio.std(ddof=1) / np.sqrt(len(log_ratio))
+ratio, lo, hi = np.exp(log_ratio.mean()), np.exp(log_ratio.mean() - half), np.exp(log_ratio.mean() + half)
+print(f"test KL with the noisy copies / without, geometric mean over {len(log_ratio)} paired seeds: {ratio:.2f} "
+      f"(95% interval {lo:.2f} to {hi:.2f}; per seed {np.round(np.exp(log_ratio), 2)})")
+claims.check("one noisy copy of each input changes the imitating student's test KL by less than a factor of 2 either "
+             "way (paired 95% interval of the ratio inside 0.5-2)", lo > 0.5 and hi < 2, ratio=ratio, low=lo, high=hi)
 
 # %% [markdown]
 # Why the less faithful student wins. A student's accuracy is the teacher's accuracy, minus the test images on which
@@ -164,17 +174,20 @@ claims.check("one noisy copy of each input lowers the imitating student's test K
 # mistakes included, so its accuracy stays at about the teacher's.
 #
 # Why fidelity is lower on test inputs. The objective asks for agreement only on the training inputs; between and
-# beyond them the student is free to interpolate differently. Asking for agreement on more inputs (the noisy
-# copies) is the remedy Stanton et al. studied, and it lowered the test KL here too (asserted above).
+# beyond them the student is free to interpolate differently. Asking for agreement on more inputs is the remedy
+# Stanton et al. studied. One noisy copy of each digit (sigma 0.1) is a small dose of it: the test KL moved by less
+# than a factor of 2, in a direction that depends on the split (lower at SEED 0, higher at SEED 4). The printed
+# interval is as wide as the effect this experiment could have detected; a larger change would have shown.
 #
 # > **Beside the paper.** Stanton et al. (2021, "Does knowledge distillation really work?") show on CIFAR-100 that
 # > students often fail to match their teachers even with the capacity to do so (their Figure 1, ResNet-56
 # > students), that the failure comes largely from optimisation, that enlarging the distillation data with
 # > augmentation helps fidelity, and that closer matching does not always give better generalisation (in
 # > self-distillation, the less faithful student generalises better). What carries over: in our miniature the
-# > less faithful smoothed student is more accurate than the imitator, and agreement on extra inputs lowers the
-# > test KL. What does not: on 8x8 digits a small MLP matches its teacher almost perfectly on the
-# > training inputs (at least 99.5 % agreement), so the paper's optimisation gap does not appear at this scale.
+# > less faithful smoothed student is more accurate than the imitator. What does not: on 8x8 digits a small MLP
+# > matches its teacher almost perfectly on the training inputs (at least 99.5 % agreement), so the paper's
+# > optimisation gap does not appear at this scale, and our one noisy copy per digit, far lighter than the
+# > paper's augmentations, changes the test KL by less than a factor of 2 with no direction we can claim.
 #
 # ## 2. Try it
 #
@@ -212,7 +225,8 @@ quiz("A student agrees with its teacher on 99.8% of test images and the teacher 
 # %%
 quiz("Why is the KL to the teacher lower on the training split than on the test split?", [
     ("The objective asked for agreement on exactly those inputs; elsewhere the student may interpolate differently.",
-     True, "Right: like any fit, it matches best where it was fitted; more inputs (noisy copies) narrow the gap."),
+     True, "Right: like any fit, it matches best where it was fitted; the remedy is to ask for agreement on more "
+     "inputs (one noisy copy each was too small a dose to move the test KL reliably here)."),
     ("The teacher is more accurate on training data, and the KL follows accuracy.", False,
      "Not the reason: the KL compares two models and never looks at the labels."),
 ])
@@ -233,8 +247,8 @@ quiz("Over every training length, fidelity and accuracy had a rank correlation a
 #   the higher test accuracy (numbers in the table above).
 # * Fidelity and accuracy rise together over training length, which is a confound; among converged students their
 #   rank correlation was below 0.2.
-# * Fidelity was higher on the training inputs than on the test inputs for every recipe; agreement requested on
-#   extra (noisy) inputs lowered the test KL.
+# * Fidelity was higher on the training inputs than on the test inputs for every recipe; asking for agreement on
+#   one noisy copy of each input as well changed the test KL by less than a factor of 2, in no consistent direction.
 # * Report accuracy next to any fidelity number, and measure fidelity on held-out inputs.
 
 # %%
