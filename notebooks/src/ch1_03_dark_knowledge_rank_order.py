@@ -12,7 +12,7 @@
 # %%
 # parameters
 SEED = 0     # draws the split, the teacher, the labelled subset and the students
-N_SEEDS = 8  # students per setting, from a block of seeds that depends on SEED
+N_SEEDS = 16  # students per setting, from a block of seeds that depends on SEED
 T = 10.0
 
 # %%
@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from course_lib import losses, models
 from course_lib.claims import Claims
 from course_lib.distill.dark_knowledge import permute_non_top, spread_non_top
+from course_lib.distill.landscape import train_stacked
 from course_lib.labs.ch1 import rank_order as lab
 from course_lib.ui import plots, quiz
 
@@ -70,76 +71,98 @@ plt.show()
 # layer of 6 units), the other has 48 hidden units. For each size we train on the true targets, the permuted ones,
 # the evenly spread ones, and, as the reference the learner should compare with, on the hard labels alone.
 #
+# Sixteen students per setting (seeds that depend on SEED; each permuted target is drawn with its student's seed),
+# all students of one width trained side by side in one batched loop (`distill.landscape.train_stacked`, the same
+# numbers as `lab.rank_order_run` one by one). A 6-unit student sometimes loses most of its units early and ends far
+# below the others whatever its targets, so one such seed can move a mean by several points. We therefore compare
+# **medians** over the sixteen students (of paired differences where two kinds of target share a seed).
+#
 # **Predict, then run.** 1. Which student loses more from scrambling? 2. Can a scrambled teacher be worse than no
 # teacher at all?
 #
 # <details><summary>Answer</summary>
 #
-# The 6-unit student loses more, in points and as a share of its accuracy, and both lose more than 2 points. Yes:
-# the 6-unit student on scrambled targets ends more than 2 points *below* the same student trained on the hard
-# labels. All checked below on the means over seeds.
+# The 6-unit student loses more, in points and as a share of its accuracy: the notebook asserts more than 2 points
+# for it and more than 1 point for the 48-unit student. Yes: the 6-unit student on scrambled targets ends more than
+# 2 points *below* the same student trained on the hard labels. All checked below on medians over the sixteen
+# students.
 #
 # </details>
 
 # %%
 sizes = {"6 hidden units": (6,), "48 hidden units": (48,)}
 kinds = ("true", "permuted", "spread", "hard")
-acc = {name: {k: np.array([lab.rank_order_run(s, h, kind=k, seed=j, T=T)["accuracy"] for j in seeds]) for k in kinds}
-       for name, h in tqdm(sizes.items(), desc="student sizes")}
+# one student per (kind, seed): targets for the three distilled kinds, alpha = 0 (labels only) for "hard"
+targets = torch.stack([s.t_logits] * N_SEEDS + [permute_non_top(s.t_logits, seed=j) for j in seeds]
+                      + [spread_non_top(s.t_logits, T)] * N_SEEDS + [s.t_logits] * N_SEEDS)
+configs = [(T, 1.0, j) for j in seeds] * 3 + [(1.0, 0.0, j) for j in seeds]
+acc = {}
+for name, h in tqdm(sizes.items(), desc="student sizes"):
+    r = train_stacked(s.X, s.y, targets, h[0], configs, epochs=100, lr=3e-2, eval_sets=[(ds.X_test, ds.y_test)])
+    acc[name] = dict(zip(kinds, np.asarray(r["accuracy"][0]).reshape(len(kinds), N_SEEDS)))
 for name, h in sizes.items():
     print(f"{name} ({models.count_params(models.mlp(64, h, 10))} parameters): " +
-          ", ".join(f"{k} {acc[name][k].mean():.1%} ± {acc[name][k].std():.1%}" for k in kinds))
-drop = {name: acc[name]["true"] - acc[name]["permuted"] for name in sizes}
-rel = {name: drop[name] / acc[name]["true"] for name in sizes}
+          ", ".join(f"{k} median {np.median(acc[name][k]):.1%} (min {acc[name][k].min():.1%})" for k in kinds))
+med = {name: {k: float(np.median(v)) for k, v in acc[name].items()} for name in sizes}
+
+
+def paired(name, a, b):
+    """Median over seeds of (accuracy on targets a) - (accuracy on targets b), same student seeds."""
+    return float(np.median(acc[name][a] - acc[name][b]))
+
+
+drop = {name: paired(name, "true", "permuted") for name in sizes}
+share = {name: drop[name] / med[name]["true"] for name in sizes}
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4))
 w = 0.2
 for i, kind in enumerate(kinds):
-    means = [acc[n][kind].mean() * 100 for n in sizes]
-    errs = [acc[n][kind].std() * 100 for n in sizes]
-    ax.bar(np.arange(len(sizes)) + (i - 1.5) * w, means, w, yerr=errs, capsize=4, label=f"{kind} targets"
-           if kind != "hard" else "hard labels (reference)")
+    meds = np.array([np.median(acc[n][kind]) * 100 for n in sizes])
+    quart = np.array([np.percentile(acc[n][kind] * 100, [25, 75]) for n in sizes]).T
+    ax.bar(np.arange(len(sizes)) + (i - 1.5) * w, meds, w, yerr=np.abs(quart - meds), capsize=4,
+           label=f"{kind} targets" if kind != "hard" else "hard labels (reference)")
 ax.set_xticks(range(len(sizes)), list(sizes))
 ax.set_ylim(50, 100)
 ax.legend(loc="lower right", fontsize=9)
-plots.style(ax, f"Scrambling the wrong classes (T={T:g}, mean ± std over {N_SEEDS} seeds)", "student",
+plots.style(ax, f"Scrambling the wrong classes (T={T:g}, median and quartiles over {N_SEEDS} seeds)", "student",
             "test accuracy (%)")
 plt.show()
 
 # %%
 small, large = "6 hidden units", "48 hidden units"
-claims.check("for both students the scrambled targets cost more than 2 points of test accuracy",
-             drop[small].mean() > 0.02 and drop[large].mean() > 0.02,
-             drop_small=drop[small].mean(), drop_large=drop[large].mean())
+claims.check("scrambling the wrong classes costs the 6-unit student more than 2 points and the 48-unit student more "
+             "than 1 point of test accuracy (medians over seeds)", drop[small] > 0.02 and drop[large] > 0.01,
+             drop_small=drop[small], drop_large=drop[large])
 claims.check("the 6-unit student loses more, in points and as a share of its accuracy",
-             drop[small].mean() > drop[large].mean() and rel[small].mean() > rel[large].mean(),
-             drop_small=drop[small].mean(), drop_large=drop[large].mean())
-below = acc[small]["hard"].mean() - acc[small]["permuted"].mean()
+             drop[small] > drop[large] and share[small] > share[large], drop_small=drop[small], drop_large=drop[large],
+             share_small=share[small], share_large=share[large])
+below = paired(small, "hard", "permuted")
 claims.check("on scrambled targets the 6-unit student ends more than 2 points below the same student on hard labels",
-             below > 0.02, hard=acc[small]["hard"].mean(), permuted=acc[small]["permuted"].mean())
-claims.check("for both students the true targets beat the evenly spread ones: the rank order itself carries information",
-             all(acc[n]["true"].mean() > acc[n]["spread"].mean() for n in sizes),
-             **{f"true_minus_spread_{n.split()[0]}": acc[n]["true"].mean() - acc[n]["spread"].mean() for n in sizes})
-rank_part = acc[small]["true"].mean() - acc[small]["spread"].mean()
-noise_part = acc[small]["spread"].mean() - acc[small]["permuted"].mean()
-claims.check("for the 6-unit student most of the drop is the lost rank order, not the random inconsistency",
-             rank_part > noise_part, rank_order_part=rank_part, inconsistency_part=noise_part)
+             below > 0.02, hard_minus_permuted=below, hard=med[small]["hard"], permuted=med[small]["permuted"])
+rank_part = paired(small, "true", "spread")
+claims.check("for the 6-unit student the true targets beat the evenly spread ones by more than 1 point: the rank "
+             "order itself carries information", rank_part > 0.01, true_minus_spread=rank_part,
+             true_minus_spread_48=paired(large, "true", "spread"))
 claims.check("for the 48-unit student the spread targets beat the scrambled ones by more than 1.5 points",
-             acc[large]["spread"].mean() - acc[large]["permuted"].mean() > 0.015,
-             spread_minus_permuted=acc[large]["spread"].mean() - acc[large]["permuted"].mean())
+             paired(large, "spread", "permuted") > 0.015, spread_minus_permuted=paired(large, "spread", "permuted"))
 
 # %% [markdown]
 # Reading the four bars together: the **6-unit student** has room for only a few directions in its hidden layer.
 # True dark knowledge tells it which directions matter (the ones separating 3 from 5 and 8, say); without the rank
-# order (spread or scrambled) it loses most of what distillation gave it and falls below the hard-label student, for
-# whom the labels at least point the right way. The **48-unit student** can still fit the top-1 answers and learns
-# some structure from the inputs themselves; for it, the random inconsistency of the scrambled targets costs about
-# as much as the lost rank order. The spread over seeds is large for the tiny student, which is why we use eight.
+# order it does worse (the spread targets lose more than a point against the true ones), and with scrambled targets
+# it falls below the hard-label student, for whom the labels at least point the right way. The **48-unit student**
+# can still fit the top-1 answers and learns some structure from the inputs themselves: what costs it accuracy is
+# the random inconsistency of the scrambled targets (spread beats scrambled by more than 1.5 points). Whether the
+# rank order on its own helps it (true against spread) is a small difference whose sign changes with the split,
+# so the notebook claims nothing about it. The spread over seeds is large for the tiny student, which is why we use
+# sixteen and medians.
 #
 # > **Beside the paper.** Hinton et al. (2015) argue that the relative probabilities of the wrong answers carry the
 # > teacher's notion of similarity; they do not scramble them. Our controls test that argument directly on a
-# > miniature: keeping the top-1 probability but not the ranking removes most of the benefit for a tiny student.
+# > miniature: keeping the top-1 probability but not the ranking costs a tiny student accuracy, and scrambling the
+# > ranking costs it more than having no teacher at all; for a larger student the harm comes mostly from the
+# > inconsistency of the scrambled targets.
 #
 # ## 3. Try it
 #
@@ -180,10 +203,12 @@ quiz("The 6-unit student on scrambled targets did worse than on hard labels. Why
 
 # %% [markdown]
 # ## What we learned
-# - Keeping the teacher's top-1 class and probability but scrambling the other nine cost both students more than
-#   2 points; the 6-unit student lost more, and fell more than 2 points below its hard-label reference.
-# - The evenly spread control shows the rank order itself carries information: true targets beat it for both sizes,
-#   and for the tiny student the lost rank order is most of the drop.
+# - Keeping the teacher's top-1 class and probability but scrambling the other nine cost the 6-unit student more
+#   than 2 points and the 48-unit student more than 1 (medians over 16 seeds); the 6-unit student lost more, in
+#   points and as a share of its accuracy, and fell more than 2 points below its hard-label reference.
+# - The evenly spread control separates two harms. For the tiny student the rank order itself carries information
+#   (true beats spread by more than a point); for the 48-unit student the harm is the image-to-image inconsistency
+#   (spread beats scrambled by more than 1.5 points), and the rank order alone makes no difference we could claim.
 
 # %%
 claims.table()
@@ -192,7 +217,7 @@ claims.table()
 # NBVAL_CHECK_OUTPUT
 claims.verify()
 # %% [output]
-# claims checked: 6/6
+# claims checked: 5/5
 
 # %% [markdown]
 # ## References
