@@ -134,8 +134,10 @@ for wi in range(len(WIDTHS)):
     if wi not in wide:
         continue
     w = WIDTHS[wi]
-    claims.check(f"width {w}: the best cell, chosen on validation, beats scratch on test by more than 1 point",
-                 gain[wi][best] > 0.01, gain=gain[wi][best], T=TEMPERATURES[best[0]], alpha=ALPHAS[best[1]])
+    paired = res["acc"][wi][best] - res["scratch"][wi]  # the best cell's students against scratch, seed by seed
+    claims.check(f"width {w}: the best cell, chosen on validation, beats scratch on test (mean of the seeds)",
+                 gain[wi][best] > 0, gain=gain[wi][best], per_seed=paired, T=TEMPERATURES[best[0]],
+                 alpha=ALPHAS[best[1]])
     claims.check(f"width {w}: with four levels each and the other knob averaged out, T's range of means is more "
                  "than 3 times alpha's", rT > 3 * rA, range_T=rT, range_alpha=rA)
     claims.check(f"width {w}: T's range of means is more than 4 standard errors (not seed noise)", rT > 4 * se,
@@ -334,8 +336,9 @@ quiz("The 4-unit heat map looks rough. What does the grid say that roughness is?
 # %% [markdown]
 # ## What we learned
 #
-# - For students of 16 and 32 hidden units the best (T, alpha) cell, chosen on validation, beats scratch on test by
-#   more than one point (mean of 4 seeds).
+# - For students of 16 and 32 hidden units the best (T, alpha) cell, chosen on validation, beats scratch on test
+#   (mean of 4 seeds). How much depends on the split and its teacher: over SEED 0-7 the gain went from under a
+#   point (SEED 4) to nearly 4 points, so "distillation gains N points" is a statement about one teacher.
 # - With four levels each and the other knob averaged out, T's range of means is more than 3 times alpha's and more
 #   than 4 standard errors of the seed noise; without T = 1 it is still larger. At T = 1 less than a third of the
 #   best T's gain is left.
