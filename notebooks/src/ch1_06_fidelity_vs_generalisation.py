@@ -55,15 +55,16 @@ seeds = list(range(SEED * N_SEEDS, SEED * N_SEEDS + N_SEEDS))
 # That is 4 recipes x 5 lengths x 6 seeds = 120 students from 24 trainings (a few seconds).
 #
 # **Predict, then run.**
-# 1. Which recipe will agree with the teacher most often on test images, and which least?
+# 1. Which recipe will be closest to the teacher on test images (lowest KL), and which farthest?
 # 2. Will the most faithful student also be the most accurate?
 # 3. Will fidelity be higher on the training inputs or on the test inputs?
 #
 # <details><summary>Answer</summary>
 #
 # 1. The imitation recipes (`kd_T4`, `kd_T4_noise`) are the most faithful and `labels_smooth` the least: the
-#    notebook asserts that the `kd_T4` student's test KL is below a tenth of the smoothed student's and its test
-#    agreement at least 1 point higher.
+#    notebook asserts that the `kd_T4` student's test KL is below a tenth of the smoothed student's. Agreement, which
+#    counts only the argmax decisions, is usually higher for `kd_T4` too, but not by a margin that holds on every
+#    split (at SEED 6 the two were within 0.2 points), so the notebook prints it and claims no order.
 # 2. No. The notebook asserts that the smoothed student, the least faithful, has the higher mean test accuracy,
 #    and that among the 200-epoch students the rank correlation between test fidelity and test accuracy is below
 #    0.2.
@@ -113,8 +114,9 @@ plt.show()
 # * the teacher is good (above 95 % test accuracy) and the student can copy it: every recipe's 200-epoch student
 #   agrees with it on at least 99.5 % of the training inputs;
 # * **the more faithful student is the less accurate one.** At 200 epochs the `kd_T4` student's test KL is below a
-#   tenth of the `labels_smooth` student's and its test agreement is at least 1 point higher, yet the smoothed
-#   student has the higher mean test accuracy;
+#   tenth of the `labels_smooth` student's, yet the smoothed student has the higher mean test accuracy (test
+#   agreement is printed but not claimed: it separates the two by 1-3 points on most splits and by almost nothing on
+#   some);
 # * over every length, fidelity and accuracy rise together (Spearman rank correlation above 0.5): a short run is
 #   both unfaithful and inaccurate. Among the 200-epoch students the rank correlation between test fidelity
 #   (minus the test KL) and test accuracy is below 0.2: once training has converged, being closer to the teacher
@@ -132,9 +134,8 @@ claims.check("the teacher scores above 95% on the test split", teacher_acc > 0.9
 claims.check("every recipe's 200-epoch student agrees with the teacher on at least 99.5% of the training inputs",
              all(m[r, L]["agree_train"] >= 0.995 for r in lab.RECIPES),
              **{f"agree_train_{r}": m[r, L]["agree_train"] for r in lab.RECIPES})
-claims.check("at 200 epochs the kd_T4 student's test KL is below a tenth of the label-smoothing student's and its "
-             "test agreement is at least 1 point higher",
-             kd["kl_test"] < 0.1 * sm["kl_test"] and kd["agree_test"] >= sm["agree_test"] + 0.01,
+claims.check("at 200 epochs the kd_T4 student's test KL is below a tenth of the label-smoothing student's",
+             kd["kl_test"] < 0.1 * sm["kl_test"],
              kl_kd=kd["kl_test"], kl_smooth=sm["kl_test"], agree_kd=kd["agree_test"], agree_smooth=sm["agree_test"])
 claims.check("...yet the label-smoothing student has the higher mean test accuracy", sm["accuracy"] > kd["accuracy"],
              acc_smooth=sm["accuracy"], acc_kd=kd["accuracy"], teacher=teacher_acc)
@@ -243,8 +244,8 @@ quiz("Over every training length, fidelity and accuracy had a rank correlation a
 # ## What we learned
 #
 # * With a good teacher and a student able to copy it on the training inputs, the most faithful student was not the
-#   most accurate: label smoothing cost more than ten times the test KL and at least a point of agreement, and gave
-#   the higher test accuracy (numbers in the table above).
+#   most accurate: label smoothing cost more than ten times the test KL, and gave the higher test accuracy (numbers
+#   in the table above).
 # * Fidelity and accuracy rise together over training length, which is a confound; among converged students their
 #   rank correlation was below 0.2.
 # * Fidelity was higher on the training inputs than on the test inputs for every recipe; asking for agreement on
