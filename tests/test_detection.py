@@ -214,3 +214,86 @@ def test_lab_run_render_summary():
 def test_split_logits_refuses_an_unknown_part():
     with pytest.raises(ValueError, match=r"part must be one of \['train', 'val', 'test'\], got 'dev'"):
         det.split_logits(det.student_net(0), 0, "dev")
+
+
+# ------------------------------------------------------------------------------------------- stacks of students
+def test_student_stack_members_are_the_single_student():
+    st = det.StudentStack(3, bits=4, seed=7)
+    x = torch.rand(20, 1, 8, 8)
+    out = st(x)
+    assert out.shape == (3, 20, 11)
+    solo = det.add_fake_quant(det.student_net(7), 4, kinds=det.WEIGHTED).eval()
+    for i in range(3):
+        assert torch.allclose(st.member(i)(x), out[i], atol=1e-5)
+        assert torch.allclose(solo(x), out[i], atol=1e-5)  # same initialisation in every member
+    with pytest.raises(ValueError, match=r"i must be in 0..2, got 3"):
+        st.member(3)
+    with pytest.raises(ValueError, match=r"x must have shape \(n, 1, 8, 8\)"):
+        st(torch.zeros(2, 1, 6, 6))
+    with pytest.raises(ValueError, match="bits must be one of"):
+        det.StudentStack(2, bits=1)
+
+
+def test_a_stack_trains_each_member_as_it_would_train_alone():
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.rand(64, 1, 8, 8, generator=g), torch.randint(0, 11, (64,), generator=g)
+    tl = torch.randn(64, 11, generator=g)
+    kw = dict(epochs=2, batch_size=16, lr=1e-2, seed=3)
+    st = det.train_stack(det.StudentStack(2, bits=8, seed=5), X, y, [None, (2.0, 0.7)], teacher_logits=tl, **kw)
+    a = det.train_patch_classifier(det.add_fake_quant(det.student_net(5), 8, kinds=det.WEIGHTED), X, y, **kw)
+    b = det.train_patch_classifier(det.add_fake_quant(det.student_net(5), 8, kinds=det.WEIGHTED), X, y,
+                                   teacher_logits=tl, T=2.0, alpha=0.7, **kw)
+    assert torch.allclose(st.member(0)(X), a(X), atol=1e-4)
+    assert torch.allclose(st.member(1)(X), b(X), atol=1e-4)
+    assert not torch.allclose(a(X), b(X), atol=1e-3)
+
+
+@pytest.mark.parametrize("settings, match", [
+    ([None, (0.0, 0.5)], r"T must be in \(0, 100\]"),
+    ([(2.0, 1.5)], r"alpha must be in \[0, 1\]"),
+    ([2.0], r"None or \(T, alpha\) pairs"),
+    ([], "settings is empty"),
+])
+def test_bad_kd_settings(settings, match):
+    with pytest.raises(ValueError, match=match):
+        det.check_kd_settings(settings)
+
+
+def test_train_stack_needs_one_setting_per_member_and_a_teacher():
+    X, y = torch.rand(8, 1, 8, 8), torch.randint(0, 11, (8,))
+    with pytest.raises(ValueError, match=r"one entry per member \(2\), got 1"):
+        det.train_stack(det.StudentStack(2), X, y, [None])
+    with pytest.raises(ValueError, match="needs teacher_logits"):
+        det.train_stack(det.StudentStack(2), X, y, [None, (2.0, 0.5)])
+    with pytest.raises(ValueError, match="setting must be None or one of"):
+        det.student(0, 0, 8, (3.0, 0.5))
+
+
+def test_threshold_table_matches_running_each_threshold():
+    P = det.sliding_windows()
+    g = torch.Generator().manual_seed(1)
+    gt = (P[[0, 200]], P[[5, 300, 330]])
+    sc = det.Scenes(torch.zeros(2, 1, 40, 40), gt, (torch.tensor([1, 2]), torch.tensor([3, 4, 5])))
+    logits = torch.randn(2, len(P), 11, generator=g) * 3
+    logits[0, 0, 1] = logits[1, 300, 4] = 12.0  # two confident right answers
+    table = det.threshold_table(P, logits, sc)
+    assert len(table) == len(det.SCORE_GRID) * len(det.NMS_GRID)
+    for (st, ni), r in table.items():
+        assert r == det.recall_precision(det.detect_all(P, logits, score_threshold=st, nms_iou=ni), sc)
+    best = det.choose_thresholds(P, logits, sc)
+    assert best["f1"] == max(r["f1"] for r in table.values())
+    with pytest.raises(ValueError, match=r"score_grid must be in \[0, 1\]"):
+        det.threshold_table(P, logits, sc, score_grid=[1.5])
+
+
+def test_choose_kd_takes_the_best_mean_on_validation():
+    rows = [dict(bits=8, distilled=True, T=T, alpha=a, seed=s, val_f1=f)
+            for (T, a), fs in {(1.0, 0.3): (0.5, 0.7), (2.0, 0.7): (0.6, 0.7), (4.0, 0.3): (0.6, 0.62)}.items()
+            for s, f in enumerate(fs)]
+    rows += [dict(bits=2, distilled=True, T=T, alpha=0.3, seed=0, val_f1=0.2) for T in (4.0, 1.0)]
+    rows += [dict(bits=8, distilled=False, T=None, alpha=None, seed=0, val_f1=0.99)]
+    assert det.choose_kd(rows) == {8: (2.0, 0.7), 2: (1.0, 0.3)}  # 2 bits: a tie goes to the first in KD_GRID
+    with pytest.raises(ValueError, match="no distilled student"):
+        det.choose_kd(rows[-1:])
+    with pytest.raises(ValueError, match="metric must be one of"):
+        det.choose_kd(rows, metric="f1")

@@ -271,6 +271,106 @@ def train_patch_classifier(model: nn.Module, X, y, *, teacher_logits=None, T: fl
     return model.eval()
 
 
+class StudentStack(nn.Module):
+    """``k`` copies of :func:`student_net` with the **same** initialisation (``seed``), trained side by side in one
+    forward pass: the convolution has ``16 * k`` output channels (member ``i`` owns channels ``16 i .. 16 i + 15``)
+    and the linear layers are one batched matrix product. With ``bits`` every member's convolution and linear
+    weights are fake-quantized with one scale per member and tensor, exactly as ``add_fake_quant(student_net(seed),
+    bits, kinds=WEIGHTED)`` does for a single student. Returns logits of shape (k, n, 11).
+
+    Members share nothing but the forward pass: each weight belongs to one member, so when the loss is a sum of
+    per-member losses each member receives the gradient it would get alone (Adam acts element-wise).
+    :meth:`member` returns member ``i`` as an ordinary (fake-quantized) :func:`student_net`.
+    """
+
+    def __init__(self, k: int, bits: int | None = None, seed: int = 0):
+        super().__init__()
+        self.k = check_int_range("k", k, 1, 256)
+        self.bits = None if bits is None else check_bits(bits)
+        base = student_net(seed)
+        conv, lin = base[0], base[3]
+        self.conv_weight = nn.Parameter(conv.weight.detach().repeat(self.k, 1, 1, 1))
+        self.conv_bias = nn.Parameter(conv.bias.detach().repeat(self.k))
+        self.lin_weight = nn.Parameter(lin.weight.detach()[None].repeat(self.k, 1, 1))
+        self.lin_bias = nn.Parameter(lin.bias.detach()[None].repeat(self.k, 1))
+        self.channels = conv.out_channels
+
+    def _q(self, w: torch.Tensor) -> torch.Tensor:
+        if self.bits is None:
+            return w
+        from ..compress.quantize import fake_quantize
+
+        # one row per member: a per-row scale is each member's per-tensor scale
+        return fake_quantize(w.reshape(self.k, -1), self.bits, scheme="per_channel").reshape(w.shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1:] != (1, PATCH, PATCH):
+            raise ValueError(f"x must have shape (n, 1, {PATCH}, {PATCH}), got {tuple(x.shape)}")
+        n = len(x)
+        h = F.relu(F.conv2d(x, self._q(self.conv_weight), self.conv_bias, stride=2, padding=1))        # (n, 16 k, 4, 4)
+        h = h.reshape(n, self.k, -1).transpose(0, 1)                               # (k, n, 16 * 4 * 4)
+        return torch.baddbmm(self.lin_bias[:, None, :], h, self._q(self.lin_weight).transpose(1, 2))
+
+    def member(self, i: int) -> nn.Sequential:
+        """Member ``i`` as a :func:`student_net` (fake-quantized at ``bits`` like its training), in eval mode."""
+        i = check_int_range("i", i, 0, self.k - 1)
+        m = student_net(0)
+        c = self.channels
+        with torch.no_grad():
+            m[0].weight.copy_(self.conv_weight[c * i:c * (i + 1)])
+            m[0].bias.copy_(self.conv_bias[c * i:c * (i + 1)])
+            m[3].weight.copy_(self.lin_weight[i])
+            m[3].bias.copy_(self.lin_bias[i])
+        if self.bits is not None:
+            add_fake_quant(m, self.bits, kinds=WEIGHTED)
+        return m.eval()
+
+
+def check_kd_settings(settings) -> tuple:
+    """A tuple of ``None`` (labels only) or ``(T, alpha)`` pairs with T > 0 and alpha in [0, 1]."""
+    out = []
+    for s in settings:
+        if s is None:
+            out.append(None)
+            continue
+        if not isinstance(s, (tuple, list)) or len(s) != 2:
+            raise ValueError(f"settings must hold None or (T, alpha) pairs, got {s!r}")
+        out.append((check_range("T", s[0], 0.0, 100.0, lo_open=True), check_range("alpha", s[1], 0.0, 1.0)))
+    if not out:
+        raise ValueError("settings is empty: give at least one None or (T, alpha)")
+    return tuple(out)
+
+
+def train_stack(stack: StudentStack, X, y, settings, *, teacher_logits=None, epochs: int = 30, batch_size: int = 256,
+                lr: float = 3e-3, seed: int = 0) -> StudentStack:
+    """Train every member of ``stack`` at once; member ``i`` on ``settings[i]``: ``None`` for cross-entropy with
+    the labels, ``(T, alpha)`` for distillation from ``teacher_logits`` (as :func:`train_patch_classifier`). The
+    loss is the sum of the members' losses, so each member trains as it would alone, on the same batches."""
+    from ..losses import distill_step
+
+    settings = check_kd_settings(settings)
+    if len(settings) != stack.k:
+        raise ValueError(f"settings must hold one entry per member ({stack.k}), got {len(settings)}")
+    if any(s is not None for s in settings) and teacher_logits is None:
+        raise ValueError("a (T, alpha) setting needs teacher_logits")
+    if len(y) != len(X) or (teacher_logits is not None and len(teacher_logits) != len(X)):
+        raise ValueError(f"X, y and teacher_logits must have one row per patch ({len(X)}), got {len(y)} and "
+                         f"{None if teacher_logits is None else len(teacher_logits)}")
+
+    def objective(model, idx):
+        out = model(X[idx])
+        yi = y[idx]
+        ti = None if teacher_logits is None else teacher_logits[idx]
+        total = 0.0
+        for j, s in enumerate(settings):
+            total = total + (F.cross_entropy(out[j], yi) if s is None
+                             else distill_step(out[j], ti, yi, T=s[0], alpha=s[1])["loss"])
+        return {"loss": total}
+
+    train.fit(stack, objective, len(X), epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=1e-4, seed=seed)
+    return stack.eval()
+
+
 def quantize_copy(model: nn.Module, bits: int) -> nn.Module:
     """A fake-quantized copy of ``model`` at ``bits`` (post-training: no retraining)."""
     import copy
@@ -381,13 +481,50 @@ def detect_all(proposals, logits: torch.Tensor, *, score_threshold: float = 0.5,
     return [_detect(proposals, s, lab, score_threshold, nms_iou) for s, lab in zip(scores, labels)]
 
 
-def choose_thresholds(proposals, logits: torch.Tensor, scenes: Scenes, *, score_grid=(0.5, 0.7, 0.8, 0.9, 0.95, 0.98),
-                      nms_grid=(0.1, 0.3)) -> dict:
-    """The (score threshold, NMS IoU) pair with the highest F1 on ``scenes`` (use validation scenes)."""
+SCORE_GRID, NMS_GRID = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98), (0.1, 0.3)
+
+
+def threshold_table(proposals, logits: torch.Tensor, scenes: Scenes, *, score_grid=SCORE_GRID,
+                    nms_grid=NMS_GRID) -> dict:
+    """:func:`recall_precision` at every (score threshold, NMS IoU) of the grids, as ``{(st, nms): dict}``.
+
+    NMS and matching run once per NMS IoU, at the lowest score threshold: greedy NMS and greedy matching both
+    take boxes by decreasing score, so what they decide for the boxes above a higher threshold does not depend
+    on the boxes below it, and each higher threshold only cuts the list.
+    """
+    proposals = check_boxes("proposals", proposals)
+    score_grid = sorted(float(check_range("score_grid", v, 0.0, 1.0)) for v in score_grid)
+    if not score_grid or not nms_grid:
+        raise ValueError("score_grid and nms_grid must each hold at least one threshold")
+    n_gt = scenes.n_objects
+    out = {}
+    for ni in nms_grid:
+        dets = detect_all(proposals, logits, score_threshold=score_grid[0], nms_iou=ni)
+        if len(dets) != len(scenes):
+            raise ValueError(f"logits must hold one row per scene ({len(scenes)}), got {len(dets)}")
+        sc = [s for _, s, _ in dets]
+        tp = [_match(b, s, lab, gb, gl, 0.5) for (b, s, lab), gb, gl in zip(dets, scenes.boxes, scenes.labels)]
+        sc, tp = (torch.cat(sc), torch.cat(tp)) if sc else (torch.zeros(0), torch.zeros(0, dtype=torch.bool))
+        for st in score_grid:
+            keep = sc >= st
+            t, n_det = int((tp & keep).sum()), int(keep.sum())
+            recall = t / n_gt if n_gt else 0.0
+            precision = t / n_det if n_det else 1.0
+            f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
+            out[(st, float(ni))] = dict(recall=recall, precision=precision, f1=f1, tp=t, detections=n_det,
+                                        objects=n_gt)
+    return out
+
+
+def choose_thresholds(proposals, logits: torch.Tensor, scenes: Scenes, *, score_grid=SCORE_GRID,
+                      nms_grid=NMS_GRID) -> dict:
+    """The (score threshold, NMS IoU) pair with the highest F1 on ``scenes`` (use validation scenes); on a tie,
+    the first in the order score threshold, then NMS IoU."""
+    table = threshold_table(proposals, logits, scenes, score_grid=score_grid, nms_grid=nms_grid)
     best = None
     for st in score_grid:
         for ni in nms_grid:
-            r = recall_precision(detect_all(proposals, logits, score_threshold=st, nms_iou=ni), scenes)
+            r = table[(float(st), float(ni))]
             if best is None or r["f1"] > best["f1"] + 1e-12:
                 best = dict(score_threshold=float(st), nms_iou=float(ni), **r)
     return best
@@ -396,9 +533,13 @@ def choose_thresholds(proposals, logits: torch.Tensor, scenes: Scenes, *, score_
 # --------------------------------------------------------------------------- the experiment, cached
 SCENE_KW = dict(n_train=150, n_val=50, n_test=80)
 TEACHER_KW = dict(epochs=30, batch_size=128, lr=3e-3)
-STUDENT_KW = dict(epochs=20, batch_size=128, lr=3e-3)
-KD_T, KD_ALPHA = 2.0, 0.7
+STUDENT_KW = dict(epochs=20, batch_size=512, lr=1e-2)
+#: the distillation settings tried for the distilled student, (T, alpha); one is chosen on validation scenes
+KD_GRID = tuple((T, a) for T in (1.0, 2.0, 4.0) for a in (0.3, 0.7))
+#: the members of one stack of students: labels only, then every KD setting, all from the same initialisation
+SETTINGS = (None,) + KD_GRID
 BITS = (8, 4, 2)
+N_SEEDS = 4  # student seeds per split seed: range(N_SEEDS * split_seed, N_SEEDS * split_seed + N_SEEDS)
 
 
 def _split_cached():
@@ -432,23 +573,39 @@ def teacher(split_seed: int = 0) -> nn.Module:
                               name="a2-teacher")
 
 
-def student(split_seed: int, seed: int, bits: int, distilled: bool) -> nn.Module:
-    """A cached student trained with ``bits``-bit weights, on labels or distilled from the teacher."""
+def student_seeds(split_seed: int) -> list:
+    """The student seeds of ``split_seed``: disjoint for different split seeds."""
+    return list(range(N_SEEDS * int(split_seed), N_SEEDS * int(split_seed) + N_SEEDS))
+
+
+def _stack_config(split_seed, seed, bits):
+    return dict(kind="a2-stack", split_seed=int(split_seed), seed=int(seed), bits=int(bits),
+                settings=[list(s) if s else None for s in SETTINGS], scenes=SCENE_KW, teacher=TEACHER_KW,
+                **STUDENT_KW)
+
+
+def stack(split_seed: int, seed: int, bits: int) -> StudentStack:
+    """The cached :class:`StudentStack` of ``split_seed``: one member per entry of :data:`SETTINGS` (labels only,
+    then each KD setting), all from initialisation ``seed`` and trained on the same batches at ``bits``."""
     from .. import cache
 
     check_bits(bits)
     _, _, X, y = data_for(split_seed)
-    config = dict(kind="a2-student", split_seed=int(split_seed), seed=int(seed), bits=int(bits),
-                  distilled=bool(distilled), T=KD_T, alpha=KD_ALPHA, scenes=SCENE_KW, **STUDENT_KW)
 
     def fit(m):
-        tl = train.predict(teacher(split_seed), X) if distilled else None
-        train_patch_classifier(m, X, y, teacher_logits=tl, T=KD_T, alpha=KD_ALPHA, seed=seed, **STUDENT_KW)
+        tl = train.predict(teacher(split_seed), X)
+        train_stack(m, X, y, SETTINGS, teacher_logits=tl, seed=seed, **STUDENT_KW)
 
-    def build():
-        return add_fake_quant(student_net(seed), bits, kinds=WEIGHTED)
+    return cache.cached_model(_stack_config(split_seed, seed, bits), lambda: StudentStack(len(SETTINGS), bits, seed),
+                              fit, name="a2-stack")
 
-    return cache.cached_model(config, build, fit, name="a2-student")
+
+def student(split_seed: int, seed: int, bits: int, setting=None) -> nn.Module:
+    """One cached student: ``setting=None`` trained on labels, ``(T, alpha)`` (from :data:`KD_GRID`) distilled."""
+    setting = check_kd_settings([setting])[0]
+    if setting not in SETTINGS:
+        raise ValueError(f"setting must be None or one of {list(KD_GRID)}, got {setting!r}")
+    return stack(split_seed, seed, bits).member(SETTINGS.index(setting))
 
 
 _CROPS: dict = {}
@@ -467,23 +624,79 @@ def split_logits(model: nn.Module, split_seed: int, part: str) -> torch.Tensor:
 
 
 def evaluate(model: nn.Module, split_seed: int) -> dict:
-    """Thresholds chosen for best F1 on the validation scenes; recall and precision at them on the test scenes."""
+    """Thresholds chosen for best F1 on the validation scenes (recall, precision and F1 there as ``val_*``);
+    recall and precision at them on the test scenes."""
+    return _evaluate_logits(split_seed, split_logits(model, split_seed, "val"), split_logits(model, split_seed, "test"))
+
+
+@torch.no_grad()
+def stack_logits(m: StudentStack, split_seed: int, part: str) -> torch.Tensor:
+    """Logits (members, scenes, proposals, 11) of every member of ``m`` on the ``part`` scenes."""
+    check_choice("part", part, ("train", "val", "test"))
     sc, P, _, _ = data_for(split_seed)
-    th = choose_thresholds(P, split_logits(model, split_seed, "val"), sc["val"])
-    r = recall_precision(detect_all(P, split_logits(model, split_seed, "test"), score_threshold=th["score_threshold"],
-                                    nms_iou=th["nms_iou"]), sc["test"])
-    return dict(score_threshold=th["score_threshold"], nms_iou=th["nms_iou"], **r)
+    key = (int(split_seed), part)
+    if key not in _CROPS:
+        _CROPS[key] = crop(sc[part].images, P)
+    return m.eval()(_CROPS[key]).reshape(m.k, len(sc[part]), len(P), -1)
 
 
-def experiment(split_seed: int = 0, seeds=(0, 1, 2), bits_list=BITS, *, progress: bool = False) -> list:
-    """Every bit-width, on labels and distilled, at every seed: thresholds chosen on validation scenes, recall and
-    precision after NMS on test scenes. Returns a list of row dicts (students are cached on disk)."""
+def _evaluate_logits(split_seed, val_logits, test_logits) -> dict:
+    sc, P, _, _ = data_for(split_seed)
+    th = choose_thresholds(P, val_logits, sc["val"])
+    test = threshold_table(P, test_logits, sc["test"], score_grid=[th["score_threshold"]], nms_grid=[th["nms_iou"]])
+    r = test[(th["score_threshold"], th["nms_iou"])]
+    return dict(score_threshold=th["score_threshold"], nms_iou=th["nms_iou"], val_recall=th["recall"],
+                val_precision=th["precision"], val_f1=th["f1"], **r)
+
+
+def experiment(split_seed: int = 0, seeds=None, bits_list=BITS, *, progress: bool = False) -> list:
+    """Every bit-width x seed x member of :data:`SETTINGS`: thresholds chosen on validation scenes (recall,
+    precision and F1 there are kept as ``val_*``), recall and precision after NMS on test scenes. Returns a list
+    of row dicts; students and rows are cached on disk, keyed by their full configuration."""
+    import json
+
+    from .. import cache
+
+    seeds = student_seeds(split_seed) if seeds is None else [int(s) for s in seeds]
     bits_list = [check_bits(b) for b in bits_list]
-    jobs = [(b, kd, s) for b in bits_list for kd in (False, True) for s in seeds]
+    jobs = [(b, s) for b in bits_list for s in seeds]
     if progress:
         from tqdm.auto import tqdm
-        jobs = tqdm(jobs, desc="students (trained once, then cached)", leave=False)
+        jobs = tqdm(jobs, desc=f"stacks of {len(SETTINGS)} students (trained once, then cached)", leave=False)
     rows = []
-    for b, kd, s in jobs:
-        rows.append(dict(bits=b, distilled=kd, seed=int(s), **evaluate(student(split_seed, s, b, kd), split_seed)))
+    for b, s in jobs:
+        config = dict(_stack_config(split_seed, s, b), rows="v1", score_grid=SCORE_GRID, nms_grid=NMS_GRID)
+        path = cache.cache_dir() / f"a2-rows-{cache.config_key(config)}.json"
+        try:
+            part = json.loads(path.read_text())
+        except (OSError, ValueError):
+            m = stack(split_seed, s, b)
+            val, test = stack_logits(m, split_seed, "val"), stack_logits(m, split_seed, "test")
+            part = []
+            for i, setting in enumerate(SETTINGS):
+                T, alpha = setting if setting else (None, None)
+                part.append(dict(bits=b, seed=s, distilled=setting is not None, T=T, alpha=alpha,
+                                 **_evaluate_logits(split_seed, val[i], test[i])))
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(part))
+            tmp.replace(path)
+        rows.extend(part)
     return rows
+
+
+def choose_kd(rows, *, metric: str = "val_f1") -> dict:
+    """For each bit-width in ``rows`` (from :func:`experiment`), the (T, alpha) of the distilled students with the
+    highest mean ``metric`` over seeds on the **validation** scenes; on a tie, the first in :data:`KD_GRID` order."""
+    check_choice("metric", metric, ("val_f1", "val_recall", "val_precision"))
+    rows = [r for r in rows if r["distilled"]]
+    if not rows:
+        raise ValueError("rows holds no distilled student: run experiment() first")
+    out = {}
+    for b in sorted({r["bits"] for r in rows}, reverse=True):
+        means = {}
+        for r in rows:
+            if r["bits"] == b:
+                means.setdefault((r["T"], r["alpha"]), []).append(r[metric])
+        order = [s for s in KD_GRID if s in means] + [s for s in means if s not in KD_GRID]
+        out[b] = max(order, key=lambda s: (float(np.mean(means[s])), -order.index(s)))
+    return out

@@ -7,7 +7,7 @@ are what survives a score threshold and non-maximum suppression (``torchvision.o
 when its box has IoU >= 0.5 with a not-yet-matched ground-truth digit of the same class.
 
 The live lab shows one test scene. The students (a one-convolution network with 8-, 4- or 2-bit weights,
-trained on labels or distilled from the teacher) and their scores on every proposal are computed in :func:`setup`;
+trained on labels or distilled from the teacher with the (T, alpha) chosen on validation scenes) and their scores on every proposal are computed in :func:`setup`;
 a move only applies the score threshold (chosen on validation scenes), runs NMS at the slider's IoU and redraws.
 """
 from __future__ import annotations
@@ -29,23 +29,26 @@ PANELS = (("teacher", None, None), ("student, labels", "bits", False), ("student
 
 @lru_cache(maxsize=4)
 def setup(seed: int = 0, scene: int = 0):
-    """Teacher and students (student seed ``3 * seed``, every bit-width) with their proposal scores on test scene
+    """Teacher and students (the first student seed of ``seed``, every bit-width; the distilled student with the
+    (T, alpha) chosen on the validation scenes for its bit-width) with their proposal scores on test scene
     ``scene`` and their score thresholds chosen on the validation scenes."""
     sc, P, _, _ = det.data_for(seed)
     scene = check_int_range("scene", scene, 0, len(sc["test"]) - 1)
     one = det.Scenes(sc["test"].images[scene:scene + 1], sc["test"].boxes[scene:scene + 1],
                      sc["test"].labels[scene:scene + 1])
+    chosen = det.choose_kd(det.experiment(seed))
+    first = det.student_seeds(seed)[0]
     models = {("teacher", None): det.teacher(seed)}
     for b in det.BITS:
-        for kd in (False, True):
-            models[(b, kd)] = det.student(seed, 3 * seed, b, kd)
+        models[(b, False)] = det.student(seed, first, b, None)
+        models[(b, True)] = det.student(seed, first, b, chosen[b])
     out = {}
     for key, m in models.items():
         th = det.choose_thresholds(P, det.split_logits(m, seed, "val"), sc["val"])
         s, lab = det.scores_and_labels(det.split_logits(m, seed, "test")[scene])
         out[key] = dict(scores=s, labels=lab, score_threshold=th["score_threshold"])
     return dict(seed=seed, scene=scene, image=one.images[0, 0].numpy(), gt_boxes=one.boxes[0],
-                gt_labels=one.labels[0], proposals=P, models=out)
+                gt_labels=one.labels[0], proposals=P, models=out, kd=chosen)
 
 
 def run(s, bits: int = 4, nms_iou: float = 0.3) -> dict:
@@ -61,7 +64,7 @@ def run(s, bits: int = 4, nms_iou: float = 0.3) -> dict:
         panels.append(dict(name=name, boxes=b.numpy(), labels=lab.numpy(), tp=tp.numpy(),
                            found=int(tp.sum()), n_det=len(b), threshold=m["score_threshold"]))
     return dict(bits=bits, nms_iou=nms_iou, panels=panels, image=s["image"], gt_boxes=s["gt_boxes"].numpy(),
-                n_gt=len(s["gt_boxes"]), scene=s["scene"])
+                n_gt=len(s["gt_boxes"]), scene=s["scene"], kd=s.get("kd", {}).get(bits))
 
 
 GAP = 4  # pixels between the three panels of the composite image
@@ -101,10 +104,12 @@ def render(result: dict, fig) -> None:
 
 
 def summary(result: dict) -> str:
-    t, lab, kd = result["panels"]
+    t, lab, dist = result["panels"]
+    kd = result.get("kd")
+    kd = f" (T = {kd[0]:g}, alpha = {kd[1]:g}, chosen on validation)" if kd else ""
     return (f"test scene {result['scene']}, {result['bits']}-bit students, NMS IoU {result['nms_iou']:.1f}: "
             f"teacher finds <b>{t['found']}</b>/{result['n_gt']} digits with {t['n_det']} boxes; student on labels "
-            f"<b>{lab['found']}</b> ({lab['n_det']} boxes), distilled <b>{kd['found']}</b> ({kd['n_det']} boxes). "
+            f"<b>{lab['found']}</b> ({lab['n_det']} boxes), distilled{kd} <b>{dist['found']}</b> ({dist['n_det']} boxes). "
             f"Green: right digit at IoU >= 0.5; red: wrong digit, misplaced or duplicate; blue: ground truth. Recomputed live: "
             f"NMS and matching only (scores are cached).")
 
