@@ -204,3 +204,34 @@ def test_lab_refuses_a_bit_width_it_cannot_round_to():
         lab.student(0, 0, 9, "scratch")
     with pytest.raises(ValueError, match="kind must be one of"):
         lab.student(0, 0, 8, "teacher")
+
+
+def test_lab_student_seeds_are_disjoint_between_seeds_and_nested_between_bit_widths():
+    from course_lib.labs.ch4 import ocr as lab
+
+    a, b = lab.student_seeds(0), lab.student_seeds(1)
+    assert len(a) == lab.N_STUDENTS[8] and not set(a) & set(b)
+    assert lab.student_seeds(1, 2) == b[:lab.N_STUDENTS[2]]
+
+
+def test_lab_refuses_a_kd_weight_outside_0_1():
+    from course_lib.labs.ch4 import ocr as lab
+
+    with pytest.raises(ValueError, match=r"weight must be in \(0, 1\], got 1.5"):
+        lab.student(0, 0, 8, "distilled", torch.zeros(1), weight=1.5)
+    with pytest.raises(ValueError, match="weight"):
+        lab.student(0, 0, 8, "distilled", torch.zeros(1), weight=0.0)
+
+
+def test_lab_validation_strings_use_only_validation_glyphs():
+    from course_lib import data
+    from course_lib.labs.ch4 import ocr as lab
+
+    val = lab.val_strings(0)
+    ds = data.load("digits", split_seed=0)
+    glyphs = ds.X_val.reshape(-1, 8, 8)
+    assert len(val) == lab.N_VAL and int(val.glyph_index.max()) < len(glyphs)
+    for i in range(20):  # the ink of each string is the ink of its validation glyphs (they never overlap)
+        idx = val.glyph_index[i, :int(val.lengths[i])]
+        assert float(val.images[i].sum()) == pytest.approx(float(glyphs[idx].sum()), rel=1e-5)
+        assert "".join(str(int(d)) for d in ds.y_val[idx]) == val.texts[i]

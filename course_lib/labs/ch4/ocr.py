@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from ... import cache, data
-from ..._checks import check_choice, check_int_range
+from ..._checks import check_choice, check_int_range, check_range
 from ...compress.quantize import ALLOWED_BITS, WEIGHTED, add_fake_quant, fake_quantize, remove_fake_quant
 from ...distill import ocr
 from ...ui import plots, widgets
@@ -35,13 +35,14 @@ from ...ui import plots, widgets
 TITLE = "Reading digit strings: post-training quantization of two CTC students"
 TRY = ("Lower the bit-width from 8 to 2 and watch the decodings fall apart once the weights are rounded without "
        "retraining; compare which error type grows, and the two students.")
-N_TRAIN, N_TEST = 1000, 500
+N_TRAIN, N_VAL, N_TEST = 1000, 300, 500
 TEACHER_CHANNELS, STUDENT_CHANNELS = 48, 16
 BITS = (8, 2)
 KINDS = ("scratch", "distilled")
-WEIGHT, TAU = 0.5, 1.0
+WEIGHTS = (0.25, 0.5, 0.75)  # the per-frame KD weights tried at 8 bits; one is chosen on the validation strings
+TAU = 1.0
 EPOCHS, LR, BATCH = 12, 1e-2, 50
-N_STUDENTS = 3
+N_STUDENTS = {8: 6, 2: 3}  # student seeds per bit-width: the first n of student_seeds(seed)
 SCHEME = "per_channel"
 SHOWN = 4
 LIVE_FROM = 8  # the live lab rounds the 8-bit students (one seed of each kind) to fewer bits
@@ -56,6 +57,13 @@ def strings(seed: int = 0):
     train = ocr.make_strings(ds.X_train.reshape(-1, 8, 8), ds.y_train, N_TRAIN, seed=100 * seed + 1)
     test = ocr.make_strings(ds.X_test.reshape(-1, 8, 8), ds.y_test, N_TEST, seed=100 * seed + 3)
     return train, test
+
+
+@lru_cache(maxsize=8)
+def val_strings(seed: int = 0):
+    """Validation strings, from the validation glyphs only (for choosing the KD weight)."""
+    ds = data.load("digits", split_seed=seed)
+    return ocr.make_strings(ds.X_val.reshape(-1, 8, 8), ds.y_val, N_VAL, seed=100 * seed + 2)
 
 
 def _fit(data_, teacher_lp=None, weight=0.0, seed=0, progress=False):
@@ -79,13 +87,14 @@ def teacher(seed: int = 0, progress=False) -> nn.Module:
                               name="ocr-teacher")
 
 
-def student(seed: int, data_seed: int, bits: int | None, kind: str, teacher_lp=None) -> nn.Module:
-    """A 16-channel student; ``bits=None``: float, else fake-quantized (per channel) while it trains."""
+def student(seed: int, data_seed: int, bits: int | None, kind: str, teacher_lp=None, weight: float = 0.5) -> nn.Module:
+    """A 16-channel student; ``bits=None``: float, else fake-quantized (per channel) while it trains.
+    ``kind="distilled"`` trains on ``(1 - weight) * CTC + weight * frame KD``."""
     check_choice("kind", kind, KINDS)
     if bits is not None:
         check_choice("bits", bits, ALLOWED_BITS)
     train, _ = strings(data_seed)
-    weight = WEIGHT if kind == "distilled" else 0.0
+    weight = float(check_range("weight", weight, 0, 1, lo_open=True)) if kind == "distilled" else 0.0
 
     def build():
         m = ocr.ConvCTC(STUDENT_CHANNELS, seed=seed)
@@ -97,8 +106,10 @@ def student(seed: int, data_seed: int, bits: int | None, kind: str, teacher_lp=N
                               _fit(train, teacher_lp if weight else None, weight, seed), name="ocr-student")
 
 
-def student_seeds(seed: int) -> list[int]:
-    return list(range(1000 + N_STUDENTS * seed, 1000 + N_STUDENTS * seed + N_STUDENTS))
+def student_seeds(seed: int, bits: int = 8) -> list[int]:
+    """Student seeds of SEED ``seed`` (disjoint between SEEDs); ``bits`` uses the first ``N_STUDENTS[bits]``."""
+    n = max(N_STUDENTS.values())
+    return list(range(1000 + n * seed, 1000 + n * seed + N_STUDENTS[bits]))
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,32 +118,60 @@ class Setup:
     test: ocr.DigitStrings
     teacher: dict                  # error_rate of the teacher on the test strings
     results: dict                  # (bits, kind) -> list of error_rate dicts, one per student seed
+    weight: float                  # the KD weight chosen on the validation strings (8-bit students)
+    val_cer: dict                  # weight (0.0: scratch) -> validation CER of each 8-bit student seed
     live_students: dict            # kind -> an 8-bit student with its parametrization removed (latent weights)
     work: nn.Module                # a scratch model the live lab loads rounded weights into
+    reads: dict = field(default_factory=dict)  # bits -> kind -> readings of every test string (filled by run)
 
 
 @lru_cache(maxsize=4)
 def setup(seed: int = 0, progress: bool = False) -> Setup:
-    """Strings, the cached teacher and every QAT student (BITS x KINDS x N_STUDENTS)."""
+    """Strings, the cached teacher and every QAT student.
+
+    At 8 bits: for each of ``N_STUDENTS[8]`` seeds a scratch student and a distilled student at each of
+    ``WEIGHTS``; the weight with the lowest mean CER on the *validation* strings is chosen, and its students are the
+    "distilled" results. At 2 bits: ``N_STUDENTS[2]`` seeds, scratch and distilled at the chosen weight.
+    """
     from tqdm.auto import tqdm
 
     seed = int(seed)
     train, test = strings(seed)
+    val = val_strings(seed)
     t = teacher(seed, progress)
     t_lp = ocr.predict_log_probs(t, train.images)
     t_res = ocr.error_rate(test.texts, ocr.read_strings(t, test.images))
-    jobs = [(b, k, s) for b in BITS for k in KINDS for s in student_seeds(seed)]
-    results = {}
-    for b, k, s in (tqdm(jobs, desc="students (cached on disk)", leave=False) if progress else jobs):
-        m = student(s, seed, b, k, t_lp)
-        results.setdefault((b, k), []).append(ocr.error_rate(test.texts, ocr.read_strings(m, test.images)))
+
+    def cer(m, d):
+        return ocr.error_rate(d.texts, ocr.read_strings(m, d.images))
+
+    jobs8 = [(s_, w) for s_ in student_seeds(seed, 8) for w in (0.0,) + WEIGHTS]
+    bar = tqdm(total=len(jobs8) + 2 * N_STUDENTS[2], desc="students (cached on disk)", leave=False) if progress else None
+    models, val_cer = {}, {}
+    for s_, w in jobs8:
+        m = student(s_, seed, 8, "distilled" if w else "scratch", t_lp, w or 0.5)
+        models[s_, w] = m
+        val_cer.setdefault(w, []).append(cer(m, val)["cer"])
+        if bar is not None:
+            bar.update()
+    w_best = min(WEIGHTS, key=lambda w: (float(np.mean(val_cer[w])), w))
+    results = {(8, "scratch"): [cer(models[s_, 0.0], test) for s_ in student_seeds(seed, 8)],
+               (8, "distilled"): [cer(models[s_, w_best], test) for s_ in student_seeds(seed, 8)]}
+    for k in KINDS:
+        for s_ in student_seeds(seed, 2):
+            m = student(s_, seed, 2, k, t_lp, w_best)
+            results.setdefault((2, k), []).append(cer(m, test))
+            if bar is not None:
+                bar.update()
+    if bar is not None:
+        bar.close()
     live = {}
     for k in KINDS:  # the live lab uses, of each kind, the 8-bit student that reads the *training* strings best
-        cands = [student(s_, seed, LIVE_FROM, k, t_lp) for s_ in student_seeds(seed)]
-        train_cer = [ocr.error_rate(train.texts, ocr.read_strings(m, train.images))["cer"] for m in cands]
+        cands = [models[s_, w_best if k == "distilled" else 0.0] for s_ in student_seeds(seed, LIVE_FROM)]
+        train_cer = [cer(m, train)["cer"] for m in cands]
         live[k] = remove_fake_quant(copy.deepcopy(cands[int(np.argmin(train_cer))]))
     work = ocr.ConvCTC(STUDENT_CHANNELS, seed=0).eval()
-    return Setup(seed, test, t_res, results, live, work)
+    return Setup(seed, test, t_res, results, float(w_best), {w: list(v) for w, v in val_cer.items()}, live, work)
 
 
 def median_over_seeds(s: Setup, key: str = "cer") -> dict:
@@ -159,10 +198,14 @@ def run(s: Setup, bits: int = 8, first: int = 0) -> dict:
     bits = check_choice("bits", int(bits) if isinstance(bits, (int, np.integer)) else bits, ALLOWED_BITS)
     first = check_int_range("first", first, 0, N_TEST - SHOWN)
     out = {"bits": bits, "first": first, "reads": {}, "errors": {}}
-    for k, m in s.live_students.items():
-        hyp = ocr.read_strings(_rounded(s, m, bits), s.test.images)
+    if bits not in s.reads:  # rounding and reading are deterministic: a bit-width already visited is remembered
+        s.reads[bits] = {}
+        for k, m in s.live_students.items():
+            hyp = ocr.read_strings(_rounded(s, m, bits), s.test.images)
+            s.reads[bits][k] = (hyp, ocr.error_rate(s.test.texts, hyp))
+    for k, (hyp, err) in s.reads[bits].items():
         out["reads"][k] = hyp[first:first + SHOWN]
-        out["errors"][k] = ocr.error_rate(s.test.texts, hyp)
+        out["errors"][k] = err
     out["truth"] = list(s.test.texts[first:first + SHOWN])
     out["images"] = s.test.images[first:first + SHOWN].numpy()
     out["teacher_cer"] = s.teacher["cer"]
