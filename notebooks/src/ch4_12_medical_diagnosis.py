@@ -177,13 +177,17 @@ claims.check("With about 42 malignant test cases, the 95% interval on the teache
 # threshold t is (r x misses(t) + false alarms(t)) / n. The threshold should be chosen on validation data and then
 # judged on test data.
 #
-# **Predict, then run.** At a cost ratio of 10, will the threshold chosen on validation sit below or above 0.5,
-# and will it lower the test cost much?
+# **Predict, then run.** At a cost ratio of 10, will the threshold chosen on validation move down or up from the one
+# chosen at a ratio of 1, will it sit below 0.5, and will it lower the test cost much?
 #
 # <details><summary>Answer</summary>
 #
-# Below 0.5 on average over the 30 students, as asserted below. Whether it lowers the test cost depends on the
-# split: at SEED=0 the tuned thresholds were slightly dearer on test than 0.5, at SEED=1 clearly cheaper.
+# Lower than the threshold the same students get at a cost ratio of 1, by more than 0.1 on average (asserted
+# below). Usually that also puts it below 0.5, but not at every split: at SEED = 4 the average was 0.73. With about
+# 42 malignant validation cases the cost is flat over a wide band of thresholds, and where its minimum sits is
+# noisy (ties go to the highest threshold). For calibrated probabilities theory says 1 / (1 + 10), about 0.09.
+# Whether the tuned threshold lowers the test cost also depends on the split: at SEED=0 the tuned thresholds were
+# slightly dearer on test than 0.5, at SEED=1 clearly cheaper.
 #
 # </details>
 
@@ -193,6 +197,7 @@ cost_rows = []
 for r in rows:  # the 30 students of section 2, their validation and test scores
     thr = dx.best_threshold(r["val_scores"], pos_val, RATIO)
     cost_rows.append(dict(kind=r["kind"], distilled=r["distilled"], seed=r["seed"], threshold=thr,
+                          threshold_ratio_1=dx.best_threshold(r["val_scores"], pos_val, 1.0),
                           cost_chosen=dx.cost_curve(r["test_scores"], pos_test, RATIO, [thr])[0],
                           cost_default=dx.cost_curve(r["test_scores"], pos_test, RATIO, [0.5])[0]))
 cost = pd.DataFrame(cost_rows)
@@ -201,8 +206,10 @@ one_miss = RATIO / len(pos_test)  # the cost per case of a single extra missed c
 gap = cost["cost_chosen"].mean() - cost["cost_default"].mean()
 print(f"mean test cost: tuned threshold {cost['cost_chosen'].mean():.3f}, threshold 0.5 "
       f"{cost['cost_default'].mean():.3f} (difference {gap / one_miss:+.2f} missed cancers' worth per split)")
-claims.check("At a cost ratio of 10, the thresholds chosen on validation average below 0.5",
-             cost["threshold"].mean() < 0.5, threshold=cost["threshold"].mean())
+shift = cost["threshold_ratio_1"].mean() - cost["threshold"].mean()
+claims.check("At a cost ratio of 10, the thresholds chosen on validation average more than 0.1 lower than at a "
+             "cost ratio of 1", shift > 0.1, threshold_ratio_10=cost["threshold"].mean(),
+             threshold_ratio_1=cost["threshold_ratio_1"].mean(), shift=shift)
 
 # %% [markdown]
 # Whether the tuned threshold pays off on the test cases depends on the split: across SEED = 0 to 3 its mean test
@@ -226,8 +233,13 @@ claims.check("At a cost ratio of 10, the thresholds chosen on validation average
 #
 # <details><summary>Answer</summary>
 #
-# Very low: flagging almost everything costs a few dozen false alarms, while one miss costs 100. Here these are test
-# cases, so the slider shows where the line *would* have been best, not a threshold you may pick and report.
+# Low enough to flag every cancer it can: there are fewer than 100 benign test cases, so even flagging every one of
+# them costs less than a single miss. How far below the ratio-1 threshold that is depends on where the student
+# scores its least suspicious cancer (the line printed below the dashboard gives both thresholds with their misses
+# and false alarms). On a split where the student separates the test cases perfectly the two thresholds coincide;
+# a cancer the student scores below 0.01, the slider's lowest threshold, stays missed whatever the cost ratio.
+# Here these are test cases, so the slider shows where the line *would* have been best, not a threshold you may
+# pick and report.
 #
 # </details>
 
@@ -238,8 +250,11 @@ dash
 # %%
 check = dx.dashboard(SEED, background=False)
 r1, r100 = check.update(cost_ratio=1.0), check.update(cost_ratio=100.0)
-claims.check("On the slider's test cases, the cheapest threshold at cost ratio 100 is at least 0.2 lower than at "
-             "ratio 1", r100["best"] <= r1["best"] - 0.2, at_1=r1["best"], at_100=r100["best"])
+state = dx.setup(SEED)  # the dashboard's student and test cases (cached)
+op1, op100 = (dx.operating_point(state["student"], state["positive"], r["best"]) for r in (r1, r100))
+print(f"cheapest threshold at ratio 1: {r1['best']:.2f} ({op1['misses']} missed, {op1['false_alarms']} false alarms); "
+      f"at ratio 100: {r100['best']:.2f} ({op100['misses']} missed, {op100['false_alarms']} false alarms)")
+
 
 # %% [markdown]
 # > **Beside the paper.** Deep Compression (Han et al. 2016, Table 1) stored LeNet-300-100 in 40 times fewer bytes
@@ -278,7 +293,8 @@ quiz("A student misses 2 of 42 test cancers, another misses 3. What can you conc
 # - Sensitivity moves in steps of one case (2.4 points); its 95% interval is wider than 8 points, so one split of 569
 #   cases cannot rank students by sensitivity.
 # - Costs, not accuracy, set the threshold: at a miss/false-alarm ratio of 10, thresholds chosen on validation fall
-#   below 0.5; whether that lowers the cost on 114 test cases depends on the split.
+#   by more than 0.1 against a ratio of 1 (usually below 0.5, not at every split); whether that lowers the cost on
+#   114 test cases depends on the split.
 
 # %%
 claims.table()
@@ -287,7 +303,7 @@ claims.table()
 # NBVAL_CHECK_OUTPUT
 claims.verify()
 # %% [output]
-# claims checked: 7/7
+# claims checked: 6/6
 
 # %% [markdown]
 # ## References
