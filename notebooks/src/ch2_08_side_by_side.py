@@ -366,7 +366,7 @@ claims.check("quantization gives the three smallest models (ternary, 2-bit, 4-bi
 
 # %%
 pct = lambda v: f"{100 * v:.1f}"    # noqa: E731  (points)
-sgn = lambda v: f"{100 * v:+.1f}"   # noqa: E731  (signed change in points)
+sgn = lambda v: "0.0" if abs(100 * v) < 0.05 else f"{100 * v:+.1f}"  # noqa: E731  (signed change in points; never "-0.0")
 table = f"""
 | | **Pruning** (unstructured / structured) | **Quantization** (int8 / 4-bit / 2-bit / ternary) | **Low-rank factorization** (SVD) | **Distillation** |
 |---|---|---|---|---|
