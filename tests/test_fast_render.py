@@ -90,3 +90,76 @@ def test_encode_png_round_trips_exactly():
 def test_encode_png_rejects_other_arrays(bad):
     with pytest.raises(ValueError, match="rgba must be a uint8 array"):
         encode_png(bad)
+
+
+# ------------------------------------------------ the static layer kept between frames (fast_axes figures)
+def _frame(fig, heights, *, ylim=(0, 1), title="T = 4", xlabel="class", tick_colour=None, grid=True, legend=True):
+    from course_lib.ui import plots
+
+    ax1, ax2 = plots.fast_axes(fig, 2)
+    ax1.bar(range(len(heights)), heights, label="student")
+    ax1.plot(range(len(heights)), heights[::-1], "o-", label="teacher")
+    ax1.set_ylim(*ylim)
+    ax1.text(1, heights[1] + 0.02, f"{heights[1]:.2f}", ha="center", fontsize=8)
+    if legend:
+        ax1.legend(loc="upper right")
+    plots.style(ax1, title, xlabel, "probability")
+    if not grid:
+        ax1.grid(False)
+    if tick_colour:
+        ax1.get_xticklabels()[1].set_color(tick_colour)
+    ax2.plot([0, 1, 2], [heights[0], heights[2], heights[1]])
+    ax2.set_ylim(0, 1)
+    plots.style(ax2, "accuracy", "epoch", "fraction")
+    fig.suptitle(title + " overall", fontsize=9)
+    return fig
+
+
+def _kept(fig):
+    return getattr(fig.canvas, "_course_background", None)
+
+
+def _same_keeping_canvas(fig):
+    """As _same, then give the figure its fast canvas back (the stock draw replaced it)."""
+    fast = _pixels(png_bytes(fig))
+    canvas = fig.canvas
+    stock = _pixels(png_bytes(fig, stock=True))
+    fig.set_canvas(canvas)
+    assert fast.shape == stock.shape
+    diff = np.argwhere((fast != stock).any(-1))
+    assert diff.size == 0, f"{len(diff)} pixels differ from stock Agg, first at {tuple(diff[0])}"
+
+
+def test_static_layer_is_kept_while_it_does_not_change_and_frames_match_stock_agg():
+    fig = Figure(figsize=(8, 3), dpi=100)
+    fig._course_claimed = False
+    rng = np.random.default_rng(0)
+    _same_keeping_canvas(_frame(fig, rng.uniform(0.1, 0.8, 5)))
+    first = _kept(fig)
+    assert first is not None  # a fast_axes figure: drawn as static layer + artists on top
+    for i in range(3):  # new data, titles and texts, same axes: the kept layer is reused
+        _same_keeping_canvas(_frame(fig, rng.uniform(0.1, 0.8, 5), title=f"T = {5 + i}"))
+        assert _kept(fig) is first
+
+
+@pytest.mark.parametrize("change", [dict(ylim=(0, 2)), dict(xlabel="digit"), dict(tick_colour="red"),
+                                    dict(grid=False), dict(legend=False)])
+def test_a_change_in_the_static_layer_redraws_it(change):
+    fig = Figure(figsize=(8, 3), dpi=100)
+    heights = np.array([0.2, 0.5, 0.3, 0.1, 0.7])
+    _same_keeping_canvas(_frame(fig, heights))
+    first = _kept(fig)
+    _same_keeping_canvas(_frame(fig, heights, **change))  # the frame still matches stock Agg pixel for pixel
+    if "legend" not in change:  # a legend is drawn on top, not part of the static layer
+        assert _kept(fig) is not first
+
+
+def test_an_image_under_the_grid_is_drawn_in_full():
+    from course_lib.ui import plots
+
+    fig = Figure(figsize=(4, 3), dpi=100)
+    (ax,) = plots.fast_axes(fig, 1)
+    ax.imshow(np.arange(16.0).reshape(4, 4))
+    ax.grid(True)
+    _same_keeping_canvas(fig)
+    assert _kept(fig) is None

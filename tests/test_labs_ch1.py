@@ -2,6 +2,7 @@
 import importlib
 import pkgutil
 
+import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
@@ -79,6 +80,20 @@ def test_rank_order_kinds():
         assert 0 < rank_order.rank_order_run(s, (6,), kind=kind, epochs=10)["accuracy"] <= 1
     with pytest.raises(ValueError, match="kind must be one of"):
         rank_order.rank_order_run(s, (6,), kind="bogus")
+
+
+def test_rank_order_dashboard_students_match_single_runs():
+    s = rank_order.setup(1)
+    r = rank_order.run(s, T=5.0, width=6)
+    assert len(r["true_each"]) == len(r["permuted_each"]) == rank_order.STUDENTS
+    assert r["true"] == pytest.approx(float(np.median(r["true_each"])))
+    for kind, each in (("true", r["true_each"]), ("permuted", r["permuted_each"])):
+        for j, acc in zip(r["seeds"], each):  # each stacked student gets what it would get trained alone
+            alone = rank_order.rank_order_run(s, (6,), kind=kind, seed=j, T=5.0, epochs=rank_order.DASH_EPOCHS,
+                                              lr=rank_order.DASH_LR)["accuracy"]
+            assert acc == pytest.approx(alone, abs=2 / len(s.ds.y_test))  # at most a tie flipped by rounding
+    with pytest.raises(ValueError, match="width must be"):
+        rank_order.run(s, T=5.0, width=0)
 
 
 def test_hint_run_joint_two_stage_and_control():

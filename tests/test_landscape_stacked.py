@@ -28,6 +28,21 @@ def test_stacked_students_learn_as_they_would_alone():
         assert r["accuracy"][0][i] == pytest.approx(train.evaluate(m, X, y), abs=1e-6)
 
 
+@pytest.mark.parametrize("alpha", [1.0, 0.0])
+def test_stacked_students_with_one_loss_term_learn_as_alone(alpha):
+    # every student on soft targets only, or every student on labels only: the unused term is skipped
+    X, y, t = _toy()
+    configs = [(3.0, alpha, 0), (1.5, alpha, 4)]
+    r = train_stacked(X, y, t, 5, configs, epochs=25, lr=5e-2, eval_sets=[(X, y)])
+    for i, (T, a, sd) in enumerate(configs):
+        m = models.mlp(6, (5,), 3, seed=sd)
+        if a == 0:
+            train.train_scratch(m, X, y, epochs=25, lr=5e-2, seed=sd)
+        else:
+            train.train_distilled(m, X, y, t, T=T, alpha=a, epochs=25, lr=5e-2, seed=sd)
+        assert torch.allclose(r["logits"][0][i], train.predict(m, X), atol=1e-4)
+
+
 def test_stacked_accepts_one_teacher_per_student():
     X, y, t = _toy()
     both = torch.stack([t, -t])

@@ -87,3 +87,87 @@ def test_library_leaves_the_global_random_stream_alone(ds):
     assert torch.equal(torch.rand(3), expected)
     # and the seed alone decides the initialisation
     assert torch.equal(models.mlp(64, (8,), 10, seed=5).fc1.weight, models.mlp(64, (8,), 10, seed=5).fc1.weight)
+
+
+# ------------------------------------------------------- stepping one flat vector (train.FlatOptimizer)
+def _fit_both(make_model, objective_of, n, monkeypatch, **kw):
+    """Train two copies of the same model: the flat way (default) and per tensor (``_Flat.of`` disabled)."""
+    out = []
+    for flat in (True, False):
+        with monkeypatch.context() as mp:
+            if not flat:
+                mp.setattr(train.FlatOptimizer, "of", classmethod(lambda cls, params, make: make(list(params))))
+            m = make_model()
+            h = train.fit(m, objective_of(m), n, **kw)
+        out.append((m, h))
+    return out
+
+
+def _assert_same_bits(a, b):
+    for (na, pa), (nb, pb) in zip(a.named_parameters(), b.named_parameters()):
+        assert na == nb and torch.equal(pa, pb), na
+
+
+@pytest.mark.parametrize("kw", [dict(optimizer="adam", weight_decay=1e-3, epochs=30, lr=5e-2),
+                                dict(optimizer="sgd", weight_decay=1e-3, epochs=3, lr=1e-2, batch_size=50),
+                                dict(optimizer="adam", epochs=2, lr=1e-2, batch_size=64)])
+def test_flat_step_gives_the_same_bits_as_per_tensor(ds, monkeypatch, kw):
+    (a, ha), (b, hb) = _fit_both(lambda: models.mlp(64, (12, 8), 10, seed=3),
+                                 lambda m: train.ce_objective(ds.X_train, ds.y_train), len(ds.X_train),
+                                 monkeypatch, seed=1, **kw)
+    _assert_same_bits(a, b)
+    assert ha.terms == hb.terms
+    assert len({p.untyped_storage().data_ptr() for p in a.parameters()}) == 1  # a was trained the flat way
+    assert len({p.untyped_storage().data_ptr() for p in b.parameters()}) > 1
+    for p in a.parameters():  # no hook left behind after fit
+        assert not getattr(p, "_post_accumulate_grad_hooks", None)
+
+
+class _TwoHeads(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = models.mlp(64, (8,), 10, seed=0)
+        self.extra = torch.nn.Linear(10, 10)
+
+    def forward(self, x):
+        return self.body(x)
+
+
+@pytest.mark.parametrize("use", ["never", "every third step", "all but every third step"])  # the extra head
+def test_flat_step_with_parameters_the_backward_pass_misses(ds, monkeypatch, use):
+    X, y = ds.X_train, ds.y_train
+
+    def objective_of(m):
+        step = {"n": 0}
+
+        def objective(model, idx):
+            step["n"] += 1
+            z = model(X[idx])
+            third = step["n"] % 3 == 0
+            if (use == "every third step" and third) or (use == "all but every third step" and not third):
+                z = z + model.extra(z)
+            return {"loss": torch.nn.functional.cross_entropy(z, y[idx])}
+        return objective
+
+    def make():
+        torch.manual_seed(0)
+        return _TwoHeads()
+
+    (a, _), (b, _) = _fit_both(make, objective_of, len(X), monkeypatch, epochs=12, lr=3e-2, weight_decay=1e-2)
+    _assert_same_bits(a, b)
+    if use == "never":
+        assert torch.equal(a.extra.weight, make().extra.weight)  # torch.optim skips a parameter with no gradient
+
+
+def test_flat_step_on_a_pruned_model(ds, monkeypatch):
+    from torch.nn.utils import prune
+
+    def make():
+        m = models.mlp(64, (16,), 10, seed=2)
+        prune.l1_unstructured(m.fc1, "weight", amount=0.5)
+        return m
+
+    (a, _), (b, _) = _fit_both(make, lambda m: train.ce_objective(ds.X_train, ds.y_train), len(ds.X_train),
+                               monkeypatch, epochs=20, lr=3e-2)
+    _assert_same_bits(a, b)
+    assert float((a.fc1.weight == 0).float().mean()) >= 0.5  # the mask still applies

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import features, losses
+from .. import features, losses, train
 from .._checks import check_int_range, check_positive, check_range
 from ..losses import discriminator_loss, generator_loss, infonce
 from ..seeding import fork
@@ -311,8 +311,8 @@ def train_stacked(models: list, loss_fn: Callable, X: torch.Tensor, *, epochs: i
         return functional_call(base, (p, b), (x,))
 
     forward = vmap(call, in_dims=(0, 0, 0 if X.dim() == 3 else None))
-    opt = (torch.optim.Adam(params.values(), lr=lr) if optimizer == "adam"
-           else torch.optim.SGD(params.values(), lr=lr, momentum=0.9))
+    opt = train.FlatOptimizer.of(params.values(), lambda ps: torch.optim.Adam(ps, lr=lr) if optimizer == "adam"
+                                 else torch.optim.SGD(ps, lr=lr, momentum=0.9))  # same numbers, fewer kernels
     history = []
     for _ in range(int(epochs)):
         opt.zero_grad(set_to_none=True)
@@ -322,6 +322,8 @@ def train_stacked(models: list, loss_fn: Callable, X: torch.Tensor, *, epochs: i
         per_model.sum().backward()
         opt.step()
         history.append(float(per_model.detach().mean()))
+    if isinstance(opt, train.FlatOptimizer):
+        opt.close()
     with torch.no_grad():
         for k, m in enumerate(models):
             for name, p in m.named_parameters():

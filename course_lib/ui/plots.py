@@ -5,6 +5,8 @@ figures and the PNG frames of a live :class:`~course_lib.widgets.Dashboard`.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -16,6 +18,21 @@ def style(ax, title: str, xlabel: str, ylabel: str):
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     return ax
+
+
+def steady_lower(values, margin: float = 0.1, step: float = 0.1, floor: float = 0.0) -> float:
+    """A lower axis limit at least ``margin`` below the smallest of ``values``, rounded down to a multiple of
+    ``step`` (and not below ``floor``). It moves only when the data cross a step, so a dashboard's axes, and the
+    static layer its frames keep (``ui.widgets``), stay put between most moves, and the eye can compare frames."""
+    lo = float(np.min(values)) - margin
+    return max(floor, math.floor(lo / step + 1e-9) * step)
+
+
+def steady_upper(values, margin: float = 0.0, step: float = 10.0) -> float:
+    """An upper axis limit at least ``margin`` above the largest of ``values``, rounded up to a multiple of
+    ``step`` (see :func:`steady_lower`)."""
+    hi = float(np.max(values)) + margin
+    return max(step, math.ceil(hi / step - 1e-9) * step)
 
 
 def probabilities(ax, probs, class_names, *, title: str, highlight: int | None = None, ylim=(0, 1)):
@@ -96,6 +113,9 @@ def fast_axes(fig, ncols: int = 2, *, left: float = 0.09, right: float = 0.985, 
         axes = list(np.atleast_1d(axes))
         fig._course_fast_axes = (key, tuple(axes))
     for ax in axes:
+        # grid lines and ticks under the data: a dashboard then draws them once and keeps them between moves
+        # while they do not change (ui.widgets._draw_on_kept_background)
+        ax.set_axisbelow(True)
         ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
     axes[-1].yaxis.set_major_locator(MaxNLocator(5))
     return axes

@@ -207,8 +207,13 @@ def png_bytes(fig, *, stock: bool = False) -> bytes:
         try:
             cls = _glyph_canvas_class()
             canvas = fig.canvas if type(fig.canvas) is cls else cls(fig)
-            canvas.draw()
+            if getattr(fig, "_course_claimed", False):
+                _draw_on_kept_background(canvas)
+            else:
+                canvas.draw()
         except Exception:  # an unexpected text object: draw this frame the stock way
+            if fig.canvas is not None:
+                fig.canvas._course_background = None
             stock = True
     if stock:
         canvas = FigureCanvasAgg(fig)
@@ -219,6 +224,103 @@ def png_bytes(fig, *, stock: bool = False) -> bytes:
             "RGB").save(buf, format="png", compress_level=1)
         return buf.getvalue()
     return encode_png(np.asarray(canvas.buffer_rgba()))
+
+
+def _text_key(t, *, placed: bool = False) -> tuple:
+    """What decides how a static text looks: its string, place and style (``placed``: Axis.draw sets its place
+    from the tick labels, which the key already holds)."""
+    return (t.get_text(), t.get_visible(), None if placed else tuple(t.get_position()), str(t.get_color()),
+            t.get_alpha(), hash(t.get_fontproperties()), t.get_rotation(), t.get_horizontalalignment(),
+            t.get_verticalalignment(), t.get_rotation_mode(), None if placed else _transform_key(t.get_transform()))
+
+
+def _transform_key(tr):
+    return tuple(tr.get_matrix().ravel()) if tr.is_affine else id(tr)
+
+
+def _tick_key(tick) -> tuple:
+    return (tick.get_loc(), *(_text_key(lbl) for lbl in (tick.label1, tick.label2)),
+            *((ln.get_visible(), str(ln.get_color()), ln.get_alpha(), ln.get_linestyle(), ln.get_linewidth(),
+               ln.get_marker(), ln.get_markersize()) for ln in (tick.tick1line, tick.tick2line, tick.gridline)))
+
+
+def _static_layers(fig):
+    """``(key, dynamic)`` for a frame that can be drawn on a kept background, else None.
+
+    The *static* layer of a figure laid out by ``plots.fast_axes`` is what stays put between moves: the
+    figure and axes backgrounds and the axes (ticks, tick labels, grid lines, axis labels). ``key`` captures
+    everything that decides how it looks (limits, tick positions and labels and their styles, axis labels,
+    positions, scales, colours); ``dynamic`` lists, per axes, the artists drawn on top (lines, bars, texts,
+    legends, spines, titles), in the order ``Axes.draw`` draws them, then the figure's texts. The frame
+    is the same pixel for pixel when the static layer sits below every dynamic artist, so a figure with
+    a dynamic artist below its axis layer (an image under grid lines, say), a layout engine, inset
+    axes or figure-level artists other than texts gets None and is drawn in full.
+    """
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if (engine is not None and not isinstance(engine, PlaceHolderLayoutEngine)) or fig.legends or fig.images \
+            or fig.lines or fig.patches or fig.subfigs or not fig.get_visible():
+        return None
+    key = [tuple(fig.get_size_inches()), fig.dpi, str(fig.get_facecolor()), fig.patch.get_visible()]
+    dynamic = []
+    for ax in fig.axes:
+        if ax.child_axes or ax.get_axes_locator() is not None or not ax.get_visible():
+            return None
+        ax.apply_aspect()
+        static = {ax.patch, ax.xaxis, ax.yaxis}
+        children = [a for a in ax.get_children() if a not in static and not a.get_animated()]
+        if not (ax.axison and ax.get_frame_on()):
+            children = [a for a in children if a not in set(ax.spines.values())]
+        axis_z = max(ax.xaxis.get_zorder(), ax.yaxis.get_zorder()) if ax.axison else -np.inf
+        if any(a.get_zorder() <= axis_z for a in children if a.get_visible()):
+            return None  # it would be drawn under the axis layer
+        key.append((id(ax), tuple(ax.get_position().bounds), tuple(ax.get_xlim()), tuple(ax.get_ylim()),
+                    ax.get_xscale(), ax.get_yscale(), ax.axison, ax.get_frame_on(), ax.get_axisbelow(),
+                    str(ax.patch.get_facecolor()), ax.patch.get_visible()))
+        if ax.axison:
+            for axis in (ax.xaxis, ax.yaxis):
+                ticks = axis._update_ticks()  # what Axis.draw will draw: locations and formatted labels
+                key.append((axis.get_visible(), _text_key(axis.label, placed=axis._autolabelpos), axis.get_label_position(),
+                            repr(axis._major_tick_kw), repr(axis._minor_tick_kw), axis.major.formatter.get_offset(),
+                            _text_key(axis.offsetText, placed=True), *(_tick_key(t) for t in ticks)))
+        dynamic.append((ax, sorted(children, key=lambda a: a.get_zorder())))
+    dynamic.append((None, sorted((t for t in fig.texts if not t.get_animated()), key=lambda a: a.get_zorder())))
+    return tuple(key), dynamic
+
+
+def _draw_on_kept_background(canvas) -> None:
+    """Draw a ``fast_axes`` frame: the static layer from the last frame when nothing in it changed, then the
+    dynamic artists on top. About three quarters of a redraw is the static layer (ticks, labels, grid)."""
+    fig = canvas.figure
+    with fig._render_lock:  # the lock Figure.draw takes (re-entrant): one frame at a time per figure
+        layers = _static_layers(fig)
+        if layers is None:
+            canvas._course_background = None
+            canvas.draw()
+            return
+        key, dynamic = layers
+        kept = getattr(canvas, "_course_background", None)
+        if kept is not None and kept[0] == key and kept[2] == canvas.get_width_height(physical=True):
+            renderer = canvas.get_renderer()
+            renderer.restore_region(kept[1])
+        else:
+            shown = [a for _, arts in dynamic for a in arts if a.get_visible()]
+            for a in shown:
+                a.set_visible(False)
+            try:
+                canvas.draw()
+            finally:
+                for a in shown:
+                    a.set_visible(True)
+            renderer = canvas.get_renderer()
+            canvas._course_background = (key, renderer.copy_from_bbox(fig.bbox), canvas.get_width_height(physical=True))
+        for ax, arts in dynamic:  # in Figure.draw's order: each axes' artists by zorder, then the figure's texts
+            if ax is not None:
+                ax._update_title_position(renderer)
+            for a in arts:
+                a.draw(renderer)
+        fig.stale = False
 
 
 def encode_png(rgba, level: int = 1) -> bytes:

@@ -152,7 +152,7 @@ def render(res: dict, fig) -> None:
     lo = min(res["baseline"], res["accuracy"])
     plots.compare(ax, ["no hint", "with hint"], [res["baseline"], res["accuracy"]],
                   title=f"noise {res['noise']:g}, misaligned {res['misaligned']:.0%}, beta {res['beta']:g}",
-                  ylabel="test accuracy (fraction)", ylim=(max(0.0, lo - 0.15), 1.0))
+                  ylabel="test accuracy (fraction)", ylim=(plots.steady_lower(lo, 0.1), 1.0))
 
 
 def summary(res: dict) -> str:

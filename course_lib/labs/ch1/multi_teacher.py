@@ -87,7 +87,7 @@ def render(r: dict, fig) -> None:
     for i, v in enumerate(vals):
         ax.annotate(f"{v:.1%}", (i, v), ha="center", va="bottom", fontsize=9, xytext=(0, 3), textcoords="offset points")
     ax.set_xticks([0, 1], names)
-    ax.set_ylim(max(0.0, min(vals) - 0.1), 1.0)
+    ax.set_ylim(plots.steady_lower(vals, 0.05), 1.0)
     plots.style(ax, f"Student test accuracy, T = {r['T']:g}", "", "accuracy (fraction)")
 
 

@@ -118,6 +118,7 @@ def render(res: dict, fig) -> None:
     ax.plot(res["shifts"], res["curve"][:, 1], label=f"test errors on {res['digit']}s")
     ax.axvline(res["shift"], color="gray", ls="--", label="current shift")
     ax.legend(fontsize=10, loc="upper right")
+    ax.set_ylim(0, plots.steady_upper(res["curve"], 2, 20))
     plots.style(ax, f"Digit {res['digit']} left out of the transfer set, T = {res['T']:g}",
                 "bias shift added to its logit (logit units)", f"test errors (count of {res['n_test']})")
 

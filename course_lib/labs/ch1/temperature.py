@@ -119,7 +119,7 @@ def render(result: dict, fig) -> None:
     plots.compare(ax2, ["scratch", "distilled", "teacher"],
                   [result["scratch_acc"], result["student_acc"], result["teacher_acc"]],
                   title=f"Test accuracy (alpha = {result['alpha']:g})", ylabel="accuracy (fraction)",
-                  ylim=(max(0.0, lo - 0.1), 1.0))
+                  ylim=(plots.steady_lower(lo, 0.05), 1.0))
 
 
 def summary(result: dict) -> str:

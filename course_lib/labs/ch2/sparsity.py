@@ -32,6 +32,7 @@ class State:
     lr: float
     seed: int
     acc_dense: float
+    bytes_max: int = 0  # the largest layout of the unpruned model: the size axis stays put across moves
 
 
 def base_model(seed: int = 0, *, split_seed: int | None = None, dataset: str = "digits") -> nn.Module:
@@ -50,7 +51,8 @@ def setup(seed: int = 0, *, split_seed: int | None = None, steps: int = 20, lr: 
     base = base_model(seed, split_seed=split_seed, dataset=dataset)
     with torch.no_grad():
         acc = float((base(ds.X_val).argmax(-1) == ds.y_val).float().mean())
-    return State(base, ds, int(steps), float(lr), int(seed), acc)
+    layouts = [encode.model_bytes(base, kind) for kind in (None, "coo", "csr")]
+    return State(base, ds, int(steps), float(lr), int(seed), acc, max(layouts))
 
 
 def run(s: State, sparsity: float = 0.8, scope: str = "layer") -> dict:
@@ -70,6 +72,7 @@ def run(s: State, sparsity: float = 0.8, scope: str = "layer") -> dict:
                                    lr=s.lr, seed=s.seed, eval_fn=acc)
     model = out["finetuned"]
     return {"sparsity": float(sparsity), "scope": scope, "steps": s.steps, "acc_dense": s.acc_dense,
+            "bytes_max": s.bytes_max,
             "acc_pruned": out["acc_pruned"], "acc_finetuned": out["acc_finetuned"],
             "layer_sparsity": prune.layer_sparsity(model),
             "bytes": {"dense": encode.model_bytes(model),
@@ -94,6 +97,7 @@ def render(r: dict, fig) -> None:
     ax2.barh(range(len(b)), [v / 1024 for v in b.values()], color=["tab:gray", "tab:orange", "tab:blue", "tab:green"])
     ax2.set_yticks(range(len(b)), list(b))
     ax2.axvline(b["dense"] / 1024, color="gray", ls=":")
+    ax2.set_xlim(0, plots.steady_upper(max(r.get("bytes_max", 0), *b.values()) / 1024, 0, 50))
     plots.style(ax2, "weights + biases in memory", "size (KiB)", "layout")
 
 
