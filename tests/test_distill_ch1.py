@@ -113,3 +113,19 @@ def test_fidelity_summary():
     r = metrics.fidelity(t, t, t.flip(1), t, torch.tensor([0, 1]))
     assert r["agree_train"] == 1.0 and r["agree_test"] == 0.0 and r["accuracy"] == 0.0
     assert r["kl_train"] == pytest.approx(0.0, abs=1e-7) and r["kl_test"] > 0
+
+
+def test_error_curve_equals_error_counts_shift_by_shift():
+    import numpy as np
+
+    from course_lib.distill.dark_knowledge import bias_shift, error_counts, error_curve
+
+    g = torch.Generator().manual_seed(3)
+    z = torch.randn(200, 10, generator=g) * 3
+    z[:6, 3] = z[:6, 4] - 0.5  # a shift of 0.5 makes exact ties, where argmax takes the lower class
+    y = torch.randint(0, 10, (200,), generator=g)
+    shifts = np.arange(0.0, 6.01, 0.25)
+    expected = np.array([error_counts(bias_shift(z, 3, v), y, 3) for v in shifts])
+    assert (error_curve(z, y, 3, shifts) == expected).all()
+    with pytest.raises(ValueError, match="cls must be"):
+        error_curve(z, y, 10, shifts)

@@ -8,6 +8,7 @@ import torch
 from matplotlib.figure import Figure
 
 import course_lib.labs.ch1 as ch1
+from course_lib import train
 from course_lib.labs.ch1 import (fidelity, hints, landscape, multi_teacher, rank_order, relational, soft_targets,
                                  temperature, temperature_variants)
 
@@ -69,6 +70,17 @@ def test_subset_and_left_out_runs():
         soft_targets.subset_run(s, 0.0)
     with pytest.raises(ValueError, match="digit must be in 0..9"):
         soft_targets.left_out_run(s, 10)
+
+
+def test_left_out_student_matches_train_distilled_with_labels():
+    # the lab trains without labels (alpha = 1: the cross-entropy term has weight 0); train_distilled computes it
+    s = soft_targets.setup(1)
+    lv, lt = soft_targets._left_out_logits(s, 7, 8.0, 1, (16,), 30, 3e-2)
+    keep = s.ds.y_train != 7
+    m = soft_targets._student(s, (16,), 1)
+    train.train_distilled(m, s.ds.X_train[keep], s.ds.y_train[keep], s.t_train[keep], T=8.0, alpha=1.0, epochs=30,
+                          lr=3e-2, seed=1)
+    assert torch.equal(lt, train.predict(m, s.ds.X_test))
 
 
 def test_rank_order_kinds():

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .._checks import check_int_range, check_positive
@@ -36,6 +37,19 @@ def error_counts(logits: torch.Tensor, y: torch.Tensor, cls: int) -> tuple[int, 
         raise ValueError(f"y must have shape ({logits.shape[0]},), got {tuple(y.shape)}")
     wrong = logits.argmax(1) != y
     return int(wrong.sum()), int((wrong & (y == cls)).sum())
+
+
+def error_curve(logits: torch.Tensor, y: torch.Tensor, cls: int, shifts) -> np.ndarray:
+    """``error_counts(bias_shift(logits, cls, v), y, cls)`` for every ``v`` in ``shifts`` at once: shape (len, 2)."""
+    _check_2d("logits", logits)
+    check_int_range("cls", cls, 0, logits.shape[1] - 1)
+    if y.shape != logits.shape[:1]:
+        raise ValueError(f"y must have shape ({logits.shape[0]},), got {tuple(y.shape)}")
+    shifts = torch.as_tensor(np.asarray(shifts, dtype=float), dtype=logits.dtype)
+    z = logits.expand(len(shifts), *logits.shape).clone()
+    z[:, :, cls] += shifts[:, None]  # the same float32 additions as bias_shift, one shift per slice
+    wrong = z.argmax(2) != y
+    return torch.stack([wrong.sum(1), (wrong & (y == cls)).sum(1)], 1).numpy()
 
 
 def permute_non_top(logits: torch.Tensor, *, seed: int = 0) -> torch.Tensor:

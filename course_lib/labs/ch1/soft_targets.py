@@ -19,7 +19,7 @@ import torch
 
 from ... import cache, data, models, train
 from ..._checks import check_int_range, check_positive, check_range
-from ...distill.dark_knowledge import bias_shift, error_counts
+from ...distill.dark_knowledge import bias_shift, error_counts, error_curve
 from ...ui import plots
 from ...ui.widgets import Dashboard, slider
 from ...ui.plots import fast_axes
@@ -76,10 +76,11 @@ def subset_run(s: Setup, fraction: float, *, seed: int = 0, T: float = 4.0, alph
 def _left_out_logits(s: Setup, digit: int, T: float, seed: int, hidden: tuple, epochs: int, lr: float):
     keep = s.ds.y_train != digit
     student = _student(s, hidden, seed)
-    # train.train_distilled's loss with the teacher's targets at T computed once (same weights, bit for bit)
+    # train.train_distilled's loss with the teacher's targets at T computed once; alpha = 1, so no labels and no
+    # cross-entropy term to compute (its weight is 0: the same weights, bit for bit, tests/test_labs_ch1.py)
     X = s.ds.X_train[keep]
-    train.fit(student, kd_objective(X, s.ds.y_train[keep], s.t_train[keep], T=T, alpha=1.0), len(X), epochs=epochs,
-              lr=lr, seed=seed)
+    train.fit(student, kd_objective(X, None, s.t_train[keep], T=T, alpha=1.0), len(X), epochs=epochs, lr=lr,
+              seed=seed)
     return train.predict(student, s.ds.X_val), train.predict(student, s.ds.X_test)
 
 
@@ -96,11 +97,11 @@ def left_out_run(s: Setup, digit: int = 3, *, T: float = 4.0, shift: float | Non
     hidden = tuple(int(h) for h in (hidden if hasattr(hidden, "__iter__") else (hidden,)))
     lv, lt = _left_out_logits(s, int(digit), float(T), int(seed), hidden, int(epochs), float(lr))
     shifts = np.asarray(shifts, dtype=float)
-    val_curve = np.array([error_counts(bias_shift(lv, digit, v), s.ds.y_val, digit) for v in shifts])
+    val_curve = error_curve(lv, s.ds.y_val, digit, shifts)
     chosen = float(shifts[int(np.argmin(val_curve[:, 0]))]) if shift is None else float(shift)
     before = error_counts(lt, s.ds.y_test, digit)
     after = error_counts(bias_shift(lt, digit, chosen), s.ds.y_test, digit)
-    curve = np.array([error_counts(bias_shift(lt, digit, v), s.ds.y_test, digit) for v in shifts])
+    curve = error_curve(lt, s.ds.y_test, digit, shifts)
     return {"digit": int(digit), "T": T, "n_test": len(s.ds.y_test), "n_digit": int((s.ds.y_test == digit).sum()),
             "errors": before[0], "errors_digit": before[1], "shift": chosen,
             "errors_shifted": after[0], "errors_digit_shifted": after[1],
