@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_float_tensor, check_int_range, check_labels, check_positive
+from ._checks import check_float_tensor, check_int_range, check_labels, check_positive, check_range
 from .losses import distill_step
 from .seeding import fork, generator
 
@@ -218,12 +218,36 @@ def ce_objective(X: torch.Tensor, y: torch.Tensor) -> Callable:
 
 def kd_objective(X: torch.Tensor, y: torch.Tensor | None, teacher_logits: torch.Tensor, *, T: float,
                  alpha: float, soft: str = "kd", **soft_kwargs) -> Callable:
-    """Distillation from precomputed teacher logits; returns loss, soft and hard terms."""
+    """Distillation from precomputed teacher logits; returns loss, soft and hard terms (``losses.distill_step``).
+
+    For Hinton's loss (``soft="kd"``, the default) the teacher's log-probabilities at T are computed once here
+    rather than on every step, and the inputs are checked once rather than on every step: the same operations
+    as ``distill_step`` otherwise, in the same order, so training gives the same weights bit for bit
+    (``tests/test_train.py``). With ``alpha == 1`` no labels are needed (``y`` may be None). Other soft losses
+    go through ``distill_step`` on every step.
+    """
     _check_data(X, y, teacher_logits)
+    if soft != "kd" or set(soft_kwargs) - {"scale_t2"}:
+        def objective(model, idx):
+            return distill_step(model(X[idx]), teacher_logits[idx], None if y is None else y[idx],
+                                T=T, alpha=alpha, soft=soft, **soft_kwargs)
+        return objective
+
+    T = check_positive("T", T)
+    alpha = check_range("alpha", alpha, 0.0, 1.0)
+    if y is None and alpha < 1:
+        raise ValueError(f"labels are needed when alpha < 1 (alpha={alpha:g})")
+    scale = soft_kwargs.get("scale_t2", True)
+    log_q = F.log_softmax(teacher_logits / T, dim=-1)  # losses.kd_kl's teacher term, once
 
     def objective(model, idx):
-        return distill_step(model(X[idx]), teacher_logits[idx], None if y is None else y[idx],
-                            T=T, alpha=alpha, soft=soft, **soft_kwargs)
+        z = model(X[idx])
+        if z.shape[-1] != log_q.shape[-1]:
+            raise ValueError(f"the model has {z.shape[-1]} outputs but teacher_logits has {log_q.shape[-1]} classes")
+        kl = F.kl_div(F.log_softmax(z / T, dim=-1), log_q[idx], reduction="batchmean", log_target=True)
+        soft_loss = kl * T * T if scale else kl
+        hard = torch.zeros((), dtype=z.dtype) if y is None else F.cross_entropy(z, y[idx])
+        return {"loss": alpha * soft_loss + (1 - alpha) * hard, "soft": soft_loss, "hard": hard}
     return objective
 
 

@@ -171,3 +171,42 @@ def test_flat_step_on_a_pruned_model(ds, monkeypatch):
                                monkeypatch, epochs=20, lr=3e-2)
     _assert_same_bits(a, b)
     assert float((a.fc1.weight == 0).float().mean()) >= 0.5  # the mask still applies
+
+
+# ------------------------------------- train.kd_objective: teacher targets computed once, the same weights
+@pytest.mark.parametrize("T,alpha,labels,scale", [(4.0, 0.9, True, True), (1.0, 0.0, True, True),
+                                                  (7.5, 1.0, True, True), (2.0, 1.0, False, True),
+                                                  (3.0, 0.5, True, False)])
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_kd_objective_trains_the_same_weights_as_distill_step(T, alpha, labels, scale, batch_size):
+    from course_lib.losses import distill_step
+
+    g = torch.Generator().manual_seed(0)
+    X, t = torch.randn(40, 6, generator=g), torch.randn(40, 4, generator=g) * 3
+    y = torch.randint(0, 4, (40,), generator=g) if labels else None
+    ref, fast = (models.mlp(6, (8,), 4, seed=1) for _ in range(2))
+
+    def reference(m, idx):  # the loss of the course's registry, recomputed (and re-checked) on every step
+        return distill_step(m(X[idx]), t[idx], None if y is None else y[idx], T=T, alpha=alpha, scale_t2=scale)
+
+    kw = dict(epochs=6, lr=5e-2, seed=0, batch_size=batch_size)
+    h_ref = train.fit(ref, reference, len(X), **kw)
+    h_fast = train.fit(fast, train.kd_objective(X, y, t, T=T, alpha=alpha, scale_t2=scale), len(X), **kw)
+    for p, q in zip(ref.parameters(), fast.parameters()):
+        assert torch.equal(p, q)
+    assert h_ref.terms == h_fast.terms
+
+
+def test_kd_objective_rejects_bad_input():
+    X, y, t = torch.zeros(5, 3), torch.zeros(5, dtype=torch.long), torch.zeros(5, 2)
+    with pytest.raises(ValueError, match="T must be > 0"):
+        train.kd_objective(X, y, t, T=0.0, alpha=0.5)
+    with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\]"):
+        train.kd_objective(X, y, t, T=2.0, alpha=1.5)
+    with pytest.raises(ValueError, match="labels are needed"):
+        train.kd_objective(X, None, t, T=2.0, alpha=0.5)
+    with pytest.raises(ValueError, match="one row per row of X"):
+        train.kd_objective(X, y, t[:4], T=2.0, alpha=0.5)
+    objective = train.kd_objective(X, y, t, T=2.0, alpha=0.5)
+    with pytest.raises(ValueError, match="3 outputs but teacher_logits has 2 classes"):
+        objective(models.mlp(3, (4,), 3), slice(None))

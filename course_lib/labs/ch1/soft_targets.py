@@ -23,7 +23,6 @@ from ...distill.dark_knowledge import bias_shift, error_counts, error_curve
 from ...ui import plots
 from ...ui.widgets import Dashboard, slider
 from ...ui.plots import fast_axes
-from . import kd_objective
 
 TITLE = "A digit the student never saw"
 TRY = "leave out a 3 at T = 2, then raise the shift until the errors on 3s fall; then try T = 8"
@@ -79,7 +78,7 @@ def _left_out_logits(s: Setup, digit: int, T: float, seed: int, hidden: tuple, e
     # train.train_distilled's loss with the teacher's targets at T computed once; alpha = 1, so no labels and no
     # cross-entropy term to compute (its weight is 0: the same weights, bit for bit, tests/test_labs_ch1.py)
     X = s.ds.X_train[keep]
-    train.fit(student, kd_objective(X, None, s.t_train[keep], T=T, alpha=1.0), len(X), epochs=epochs, lr=lr,
+    train.fit(student, train.kd_objective(X, None, s.t_train[keep], T=T, alpha=1.0), len(X), epochs=epochs, lr=lr,
               seed=seed)
     return train.predict(student, s.ds.X_val), train.predict(student, s.ds.X_test)
 

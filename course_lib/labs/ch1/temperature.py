@@ -22,7 +22,6 @@ from ..._checks import check_positive, check_range
 from ...ui import plots
 from ...ui.widgets import Dashboard, slider
 from ...ui.plots import fast_axes
-from . import kd_objective
 
 TITLE = "Distil a 16-unit student: temperature T and alpha"
 TRY = "T = 1 against T = 8 at alpha = 0.9, then alpha = 1 (no labels at all)"
@@ -88,7 +87,7 @@ def run(s: Setup, T: float = 4.0, alpha: float = 0.9, *, seed: int | None = None
     seed = s.seed if seed is None else int(seed)
     m = student(s, seed)
     # train.train_distilled's loss with the teacher's targets at T computed once (same weights, bit for bit)
-    train.fit(m, kd_objective(s.X, s.y, s.teacher_logits, T=T, alpha=alpha), len(s.X), epochs=s.epochs, lr=s.lr,
+    train.fit(m, train.kd_objective(s.X, s.y, s.teacher_logits, T=T, alpha=alpha), len(s.X), epochs=s.epochs, lr=s.lr,
               seed=seed)
     logits = train.predict(m, s.ds.X_test)
     return {
