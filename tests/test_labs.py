@@ -74,3 +74,9 @@ def test_dashboard_builds_moves_and_recycles_its_figure(name, mod):
             assert diff.size == 0, (f"{name}: after moving {key!r} to {value!r} the recycled frame differs from a new "
                                     f"one in {len(diff)} pixels (first at row, col {tuple(diff[0])})")
     assert moved, f"{name}: no control can be moved"
+    if dash.render is not None:  # shown at exactly its pixel size, and no wider than JupyterLab's output area
+        from course_lib.ui.widgets import MAX_WIDTH_PX
+
+        width = _pixels(dash.image.value).shape[1]
+        assert width == int(dash.image.layout.width.rstrip("px")) <= MAX_WIDTH_PX, (
+            f"{name}: a {width} px frame shown at {dash.image.layout.width}")

@@ -25,6 +25,9 @@ from matplotlib.figure import Figure
 
 PROGRESS_AFTER_S = 2.0
 DPI = 100  # the PNG is shown at exactly its pixel size: sharp, never stretched
+# JupyterLab's output area is about 910 px wide in a 1280 px window: a wider frame would be scaled down, and blurred.
+# A wider figure is drawn at a lower dpi instead (the same size on screen as the scaled image, but sharp).
+MAX_WIDTH_PX = 900
 
 
 _TEXT_CACHE_MAX = 50_000  # entries of each text cache (a glyph bitmap is ~100 bytes); cleared when full
@@ -397,7 +400,8 @@ class Dashboard:
         self.bar = W.FloatProgress(value=0, min=0, max=1, layout=W.Layout(visibility="hidden", width="420px"))
         self.summary = W.HTML("")
         self.summary.add_class("course-summary")
-        width_px = int(round(figsize[0] * DPI))
+        self.dpi = min(DPI, MAX_WIDTH_PX / figsize[0])
+        width_px = int(round(figsize[0] * self.dpi))
         self.image = W.Image(format="png", layout=W.Layout(width=f"{width_px}px", max_width="100%", height="auto"))
         self.widget = W.VBox([self.title, *self.controls.values(), W.HBox([self.status, self.bar]),
                               self.summary, self.image])
@@ -468,7 +472,7 @@ class Dashboard:
 
     def _new_figure(self):
         # Fixed margins: constrained/tight layout would cost more than the drawing itself.
-        fig = Figure(figsize=self.figsize, dpi=DPI)
+        fig = Figure(figsize=self.figsize, dpi=self.dpi)
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.88, wspace=0.3, hspace=0.45)
         return fig
 
