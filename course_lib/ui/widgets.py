@@ -25,9 +25,9 @@ from matplotlib.figure import Figure
 
 PROGRESS_AFTER_S = 2.0
 DPI = 100  # the PNG is shown at exactly its pixel size: sharp, never stretched
-# JupyterLab's output area is about 910 px wide in a 1280 px window: a wider frame would be scaled down, and blurred.
+# A widget in JupyterLab has about 845 px for its image in a 1280 px window: a wider frame would be scaled down, blurred.
 # A wider figure is drawn at a lower dpi instead (the same size on screen as the scaled image, but sharp).
-MAX_WIDTH_PX = 900
+MAX_WIDTH_PX = 840
 
 
 _TEXT_CACHE_MAX = 50_000  # entries of each text cache (a glyph bitmap is ~100 bytes); cleared when full
