@@ -89,3 +89,13 @@ def test_update_rejects_unknown_controls():
     d = Dashboard(lambda x: x, {"x": slider(1.0, 0.0, 2.0, 1.0)})
     with pytest.raises(ValueError, match=r"unknown control\(s\) \['y'\]"):
         d.update(y=1)
+
+
+def test_building_a_dashboard_takes_what_is_alive_out_of_full_garbage_collections():
+    import gc
+
+    gc.unfreeze()
+    long_lived = [[i] for i in range(10_000)]  # data a notebook holds before it builds a dashboard
+    Dashboard(lambda x: x, {"x": slider(1.0, 0.0, 2.0, 0.5)}, background=False)
+    assert gc.get_freeze_count() >= len(long_lived)
+    gc.unfreeze()
