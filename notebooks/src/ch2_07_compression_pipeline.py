@@ -385,7 +385,7 @@ claims.table()
 # NBVAL_CHECK_OUTPUT
 claims.verify()
 # %% [output]
-# claims checked: 16/16
+# claims checked: 17/17
 
 # %% [markdown]
 # ## References
