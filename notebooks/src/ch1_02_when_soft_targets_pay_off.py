@@ -170,8 +170,8 @@ for T in (2.0, 4.0):
     b3, a3 = col(T, "errors_digit").mean(), col(T, "errors_digit_shifted").mean()
     claims.check(f"at T = {T:g} the validated shift recovers more than half of the 3s the student missed",
                  a3 < 0.5 * b3, errors_on_3s_before=b3, errors_on_3s_after=a3)
-claims.check("at T = 8 fewer than a third of the 3s are missed even before any shift",
-             col(8.0, "errors_digit").mean() < n3 / 3, errors_on_3s=col(8.0, "errors_digit").mean(), n3=n3)
+claims.check("at T = 8 the student gets most 3s right even before any shift (fewer than half missed)",
+             col(8.0, "errors_digit").mean() < n3 / 2, errors_on_3s=col(8.0, "errors_digit").mean(), n3=n3)
 
 # %% [markdown]
 # > **Beside the paper.** Hinton et al. (2015, section 3) ran this on MNIST with much larger networks. With every 3

@@ -26,7 +26,7 @@
 # %%
 # parameters
 SEED = 0
-N_SEEDS = 8  # runs per scheme, seeds range(SEED * N_SEEDS, SEED * N_SEEDS + N_SEEDS)
+N_SEEDS = 12  # runs per scheme, seeds range(SEED * N_SEEDS, SEED * N_SEEDS + N_SEEDS)
 FRACTION = 0.3      # share of the training set that is labelled
 LABEL_NOISE = 0.25  # share of those labels replaced by a random class
 T, ALPHA = 4.0, 0.7  # offline KD and the born-again generations (the course's usual setting)
@@ -67,7 +67,7 @@ print(ds, f"| offline teacher: test accuracy {train.evaluate(teacher, ds.X_test,
 # The offline teacher is the cached `mlp(64, (256, 256), 10)` trained earlier on the clean, full training
 # set: it stands for "someone already paid for a good model". Online and self-distillation must do without it.
 #
-# The schemes, each run on the same 8 seeds (seed k fixes run k's labelled subset, its noisy labels and the
+# The schemes, each run on the same 12 seeds (seed k fixes run k's labelled subset, its noisy labels and the
 # initialisations):
 #
 # | scheme | loss of each network | settings |
@@ -186,7 +186,7 @@ students["DML course: peer A"], students["DML course: peer B"] = course_runs[bes
 #
 # 1. Yes: label smoothing is ahead of the paper's DML pair by more than 2 points on average, paired p < 0.05
 #    (asserted). 2. This experiment does not settle it. The course's DML is not worse than label smoothing by more
-#    than 2 points (the lower end of the paired 95% confidence interval, asserted), but with 8 seeds the test
+#    than 4 points (the lower end of the paired 95% confidence interval, asserted), but with 12 seeds the test
 #    reliably detects only differences of a few points (the detectable effect is asserted below 5 points and
 #    printed), and the difference between the two is of that order.
 #
@@ -317,9 +317,9 @@ lp = c["label smoothing - DML paper (pair)"]
 claims.check("label smoothing beats the paper's DML pair by more than 2 points on average (paired one-sided p < 0.05)",
              lp["mean"] > 0.02 and lp["p_greater"] < 0.05, chosen_eps=best_eps, mean=lp["mean"], p=lp["p_greater"])
 cl = c["DML course (pair) - label smoothing"]
-claims.check("the course's DML is not worse than label smoothing by more than 2 points (lower end of the paired 95% "
-             "CI above -2 points), and this comparison could detect a difference of 5 points (80% power)",
-             cl["ci_low"] > -0.02 and cl["detectable"] < 0.05, mean=cl["mean"], ci=(cl["ci_low"], cl["ci_high"]),
+claims.check("the course's DML is not worse than label smoothing by more than 4 points (lower end of the paired 95% "
+             "CI above -4 points), and this comparison could detect a difference of 5 points (80% power)",
+             cl["ci_low"] > -0.04 and cl["detectable"] < 0.05, mean=cl["mean"], ci=(cl["ci_low"], cl["ci_high"]),
              p_greater=cl["p_greater"], detectable=cl["detectable"])
 
 # %% [markdown]
@@ -329,10 +329,10 @@ claims.check("the course's DML is not worse than label smoothing by more than 2 
 # single network with smoothed labels, by more than 2 points and significantly: what each peer gets from the other
 # is less than what a uniform soft target gives for free. The course's variant, with a softened comparison and
 # more weight on it, is a different matter. Compare its mean difference from label smoothing and the p-value
-# with the `detectable` column above (the difference a paired test over 8 seeds finds with 80% power): the
+# with the `detectable` column above (the difference a paired test over 12 seeds finds with 80% power): the
 # difference is of the order of what the test can detect, so at another SEED the verdict may go either way, and
 # we do not claim that DML is better. What we can assert is the lower bound: it is not worse than label smoothing
-# by more than 2 points. So here "learning from a peer" adds at most a few points over "soft targets regularise",
+# by more than 4 points (at some SEEDs the interval reaches below -2 points). So here "learning from a peer" adds at most a few points over "soft targets regularise",
 # at twice the training cost; to say more would take more seeds.
 #
 # > **Beside the paper.** Zhang et al. (2018, "Deep mutual learning") train cohorts of two to four networks on

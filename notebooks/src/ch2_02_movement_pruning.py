@@ -177,8 +177,9 @@ plt.show()
 # 1. At 50% sparsity the two are within 2 points of each other: with half the weights left, either ranking keeps
 #    what matters. (Magnitude is slightly ahead in our runs, by a few validation images: too little to claim.)
 # 2. At 90% they are still close: the mean gap is under 3 points either way.
-# 3. At 95% movement is ahead on average; at 97% and 99% it wins in every seed, at 97% by more than 10 points
-#    on average, against the standard gradual magnitude baseline.
+# 3. Around 95% the two cross: which one is ahead there depends on the dense models drawn (SEED), so the notebook
+#    claims nothing at 95%. At 97% and 99% movement wins in every seed against the standard gradual magnitude
+#    baseline (by how much varies with the dense models: the gaps are printed above).
 #
 # So the paper's high-sparsity result reproduces here, even though our dense model was trained on the very task it is pruned for, which is not the transfer
 # setting the paper studied.
@@ -189,10 +190,8 @@ gap = {sp: float(diff.mean(0)[j[sp]]) for sp in SPARSITIES}  # movement - magnit
 claims.check("50%: the two methods are within 2 points of each other (mean over seeds)", abs(gap[0.5]) < 0.02,
              gap=gap[0.5])
 claims.check("90%: the two within 3 points (mean over seeds)", abs(gap[0.9]) < 0.03, gap=gap[0.9])
-claims.check("95%: movement ahead of magnitude on average", gap[0.95] > 0, gap=gap[0.95])
 claims.check("97% and 99%: movement ahead of magnitude in every seed",
              bool((diff[:, [j[0.97], j[0.99]]] > 0).all()), per_seed_97=diff[:, j[0.97]], per_seed_99=diff[:, j[0.99]])
-claims.check("97%: movement ahead by more than 10 points on average", gap[0.97] > 0.10, gap=gap[0.97])
 # %% [markdown]
 # ## Which weights does movement keep?
 # Compare the weights movement pruning keeps at 97% with the 3% that are *largest in the dense starting model*.
@@ -318,7 +317,7 @@ claims.table()
 # NBVAL_CHECK_OUTPUT
 claims.verify()
 # %% [output]
-# claims checked: 9/9
+# claims checked: 7/7
 
 # %% [markdown]
 # ## References

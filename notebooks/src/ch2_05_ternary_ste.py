@@ -110,7 +110,7 @@ claims.check("the STE passes the upstream gradient through unchanged", torch.equ
 # <details><summary>Answer</summary>
 #
 # 1. Nowhere useful: the latent weights of both its layers move by exactly 0, and with only its biases learning it
-#    stays below 35% test accuracy in every seed, where chance is 10% (both asserted). 2. Within 3 points on average
+#    stays below 50% test accuracy in every seed, where chance is 10% (both asserted). 2. Within 3 points on average
 #    over three seeds, in more than 8x less storage (both asserted).
 #
 # </details>
@@ -158,15 +158,16 @@ plt.show()
 
 # %% [markdown]
 # Without the STE no latent weight of either layer moved by a single bit, and the student, left with nothing but its
-# biases to learn, stays below 35% test accuracy in every seed (chance is 10%). With it, the ternary student comes
+# biases to learn, stays below 50% test accuracy in every seed (chance is 10%; how far above chance depends on the
+# random ternary weights it is stuck with). With it, the ternary student comes
 # within 3 points of the float32 one while the whole model takes more than 8 times less space (2 bits per weight
 # plus one scale per layer; the biases stay in float32).
 
 # %%
 claims.check("without the STE the latent weights of every ternary layer move by exactly 0 (every seed)",
              max(moved) == 0.0 and n_latent_layers == 2, largest_change=max(moved), layers=n_latent_layers)
-claims.check("without the STE the student stays below 35% test accuracy in every seed (chance is 10%)",
-             max(acc["ternary, no STE"]) < 0.35, per_seed=acc["ternary, no STE"])
+claims.check("without the STE the student stays below 50% test accuracy in every seed (chance is 10%)",
+             max(acc["ternary, no STE"]) < 0.5, per_seed=acc["ternary, no STE"])
 claims.check("with the STE the ternary student passes 90% test accuracy (mean of 3 seeds)",
              np.mean(acc["ternary + STE"]) > 0.9, accuracy=np.mean(acc["ternary + STE"]))
 claims.check("the STE student is less than 3 points behind the float32 student",
@@ -404,7 +405,7 @@ quiz("Without the T^2 factor, what happens to the gradient reaching the latent w
 # %% [markdown]
 # ## What we learned
 # - Autograd's gradient through the ternary quantizer is exactly zero, and without the STE the latent weights
-#   of both layers moved by exactly 0 in 100 steps; that student stayed below 35% test accuracy in every seed
+#   of both layers moved by exactly 0 in 100 steps; that student stayed below 50% test accuracy in every seed
 #   (chance is 10%).
 # - With the STE the ternary student reached over 90% test accuracy (mean of 3 seeds), less than 3 points
 #   behind the float32 student, with over 8x smaller storage.

@@ -189,15 +189,15 @@ print(f"gain after 10 steps: {gain10.mean():.3f} (SE {se10:.3f} over 4 seeds; a 
 # **What to try:** set $k$ = 0, then 1, 2, 5, 10; then change the amplitude at $k$ = 5. **What to look for:** at $k$ = 0 the meta-learned curves sit near zero or near an average
 # shape; one or two steps bend them onto the task; the random student hardly moves.
 #
-# **Predict, then run.** On the default task (amplitude 3, phase 1), does the distilled student's error fall by
-# more than half between 0 and 5 steps? How do the teacher and the distilled student compare with the random student
-# after 5 steps?
+# **Predict, then run.** On the default task (amplitude 3, phase 1), does the distilled student's error fall
+# between 0 and 5 steps? How do the teacher and the distilled student compare with the random student after 5 steps?
 #
 # <details><summary>Answer</summary>
 #
-# Yes, by more than half (asserted below with the lab's `run`, so your dashboard is not moved), and after 5 steps
-# both the teacher and the distilled student are below a third of the random student's error (asserted). On a single
-# task the ranking between teacher and student varies with SEED; the averages of section 2 are the reliable ones.
+# It falls, by more than a quarter (asserted below with the lab's `run`, so your dashboard is not moved), and after 5
+# steps both the teacher and the distilled student are below half of the random student's error (asserted). On a
+# single task the size of the drop, and the ranking between teacher and student, vary with SEED (at some seeds the
+# error halves, at others it falls by less); the averages over many tasks in section 2 are the reliable ones.
 #
 # </details>
 
@@ -209,9 +209,9 @@ dash
 s = lab.setup(SEED)
 r0, r5 = lab.run(s, steps=0), lab.run(s, steps=5)
 m0, m5 = r0["mse"], r5["mse"]
-claims.check("on the shown task at this SEED, 5 steps more than halve the distilled student's error, and both the "
-             "teacher and the distilled student end below a third of the random student's error",
-             m5["distilled"] < 0.5 * m0["distilled"] and max(m5["teacher"], m5["distilled"]) < m5["random"] / 3,
+claims.check("on the shown task at this SEED, 5 steps lower the distilled student's error by more than a quarter, "
+             "and both the teacher and the distilled student end below half of the random student's error",
+             m5["distilled"] < 0.75 * m0["distilled"] and max(m5["teacher"], m5["distilled"]) < m5["random"] / 2,
              distilled_0=m0["distilled"], distilled_5=m5["distilled"], teacher_5=m5["teacher"], random_5=m5["random"])
 check = lab.dashboard(SEED, background=False)
 for control, values in (("steps", range(1, 11)), ("amplitude", np.arange(0.5, 5.0, 0.45))):
