@@ -274,7 +274,8 @@ def _static_layers(fig):
         static = {ax.patch, ax.xaxis, ax.yaxis}
         children = [a for a in ax.get_children() if a not in static and not a.get_animated()]
         if not (ax.axison and ax.get_frame_on()):
-            children = [a for a in children if a not in set(ax.spines.values())]
+            spines = set(ax.spines.values())
+            children = [a for a in children if a not in spines]
         axis_z = max(ax.xaxis.get_zorder(), ax.yaxis.get_zorder()) if ax.axison else -np.inf
         if any(a.get_zorder() <= axis_z for a in children if a.get_visible()):
             return None  # it would be drawn under the axis layer
