@@ -32,6 +32,7 @@ import argparse
 import csv
 import hashlib
 import hmac
+import inspect
 import os
 import re
 import secrets
@@ -61,7 +62,34 @@ ARM_CELL = ("import os as _course_os, course_lib.grading._core as _course_gradin
             "_course_grading._arm()\n"
             "del _course_os, _course_grading")
 
-# nbval waits the whole cell timeout for a kernel that has died; this wrapper polls instead.
+# A kernel binds the ports its manager picked a moment earlier; on a busy machine another process (another
+# kernel, any client socket) can take one in between, and the kernel exits with "Address already in use" before
+# it runs anything. That is the machine's race, not the learner's code: start again on fresh ports.
+KERNEL_START_ATTEMPTS = 3
+
+
+def kernel_start_failed(exc: BaseException) -> bool:
+    """True for a kernel that died while starting, before it ran any code (jupyter_client's wording)."""
+    return isinstance(exc, RuntimeError) and "before replying to kernel_info" in str(exc)
+
+
+def retry_kernel_start(start, attempts: int = KERNEL_START_ATTEMPTS):
+    """``start`` (a ``start_new_kernel``), called again, up to ``attempts`` times in all, while the kernel dies
+    starting; any other error, or the last attempt's, is raised."""
+    def start_again(*args, **kwargs):
+        for attempt in range(1, attempts + 1):
+            try:
+                return start(*args, **kwargs)
+            except RuntimeError as e:
+                if attempt == attempts or not kernel_start_failed(e):
+                    raise
+                sys.stderr.write(f"kernel died while starting (attempt {attempt} of {attempts}): starting again\n")
+    return start_again
+
+
+# nbval waits the whole cell timeout for a kernel that has died; this wrapper polls instead. It also starts a
+# kernel that died while starting again (the functions above, by their source: importing course_lib would cost
+# the runner torch's import).
 _RUNNER = r"""
 import sys, time
 from queue import Empty
@@ -83,8 +111,14 @@ def await_reply(self, msg_id, timeout=None):
                 raise
 
 RunningKernel.await_reply = await_reply
+
+import nbval.kernel as _nbval_kernel
+KERNEL_START_ATTEMPTS = %d
+%s
+%s
+_nbval_kernel.start_new_kernel = retry_kernel_start(_nbval_kernel.start_new_kernel)
 sys.exit(pytest.main(sys.argv[1:]))
-"""
+""" % (KERNEL_START_ATTEMPTS, inspect.getsource(kernel_start_failed), inspect.getsource(retry_kernel_start))
 
 
 def normalise(source: str) -> str:

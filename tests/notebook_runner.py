@@ -50,21 +50,42 @@ def record_run_time(path: Path, seconds: float) -> None:
         {"seconds": seconds, "date": time.strftime("%Y-%m-%d"), "dir": path.parent.name}))
 
 
+def start_new_kernel(**kwargs):
+    """``jupyter_client``'s ``start_new_kernel``, started again on new ports if the kernel dies starting."""
+    from jupyter_client.manager import start_new_kernel as start
+
+    from course_lib.grade import retry_kernel_start
+
+    return retry_kernel_start(start)(**kwargs)
+
+
 def run_papermill(path: Path, out_path: Path, parameters: dict | None = None, timeout: int = 600):
-    """Execute ``path`` with papermill; returns seconds taken. Raises AssertionError naming the cell."""
+    """Execute ``path`` with papermill; returns seconds taken. Raises AssertionError naming the cell.
+
+    A kernel that dies while starting is started again (``KERNEL_START_ATTEMPTS`` in all); the time returned
+    is that of the run that executed the notebook."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from course_lib.grade import KERNEL_START_ATTEMPTS, kernel_start_failed
+
     import os
 
-    t0 = time.perf_counter()
     claims_dir = ROOT / "tests" / "artifacts" / "claims"  # each notebook's claims with their numbers (untracked)
     old = os.environ.get("COURSE_CLAIMS_DIR")
     os.environ["COURSE_CLAIMS_DIR"] = str(claims_dir)  # the kernel started below inherits it
     try:
-        pm.execute_notebook(str(path), str(out_path), parameters=parameters or {}, kernel_name="python3",
-                            cwd=str(path.parent), progress_bar=False, execution_timeout=timeout,
-                            log_output=False)
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            t0 = time.perf_counter()
+            try:
+                pm.execute_notebook(str(path), str(out_path), parameters=parameters or {}, kernel_name="python3",
+                                    cwd=str(path.parent), progress_bar=False, execution_timeout=timeout,
+                                    log_output=False)
+                break
+            except RuntimeError as e:
+                if attempt == KERNEL_START_ATTEMPTS or not kernel_start_failed(e):
+                    raise
+                sys.stderr.write(f"{path.name}: kernel died while starting (attempt {attempt}): starting again\n")
     except PapermillExecutionError as e:
         nb = json.loads(Path(out_path).read_text())
         code_cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
@@ -84,8 +105,11 @@ def run_papermill(path: Path, out_path: Path, parameters: dict | None = None, ti
 
 
 def run_nbval(path: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run nbval (lax) on one notebook in this environment's kernel."""
+    """Run nbval (lax) on one notebook in this environment's kernel (through the grader's runner, which starts a
+    kernel that died while starting again and reports a kernel that dies in a cell at once)."""
+    from course_lib.grade import _RUNNER
+
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
+        [sys.executable, "-c", _RUNNER, "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
          f"--nbval-cell-timeout={timeout}", "--rootdir", str(path.parent), "-c", "/dev/null", str(path)],
         cwd=path.parent, capture_output=True, text=True)

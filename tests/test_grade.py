@@ -383,3 +383,82 @@ def test_capstone_refuses_what_it_cannot_measure(bad, fragment, capsys):
         capstone.spec_of(_mlp([64, 10]), 9)
     with pytest.raises(ValueError, match="malformed"):
         capstone.measure({"layers": [{"weight": "x", "bits": 4}]})
+
+
+# ------------------------------------------------------------------ a kernel that dies while starting
+def _start_on(port=None):
+    """A start_new_kernel whose shell port is ``port`` (taken: the kernel cannot bind it and exits)."""
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3", **({"shell_port": port, "cache_ports": False} if port else {}))
+    km.start_kernel(stderr=subprocess.DEVNULL)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+    except RuntimeError:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+        raise
+    return km, kc
+
+
+def test_a_kernel_whose_port_was_taken_is_started_again_on_new_ports():
+    """The race CI met: a port chosen for the kernel is taken before the kernel binds it. jupyter_client's report
+    of it is what ``kernel_start_failed`` recognises, and the retrying start then gets a working kernel."""
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    ports = []
+
+    def start():
+        ports.append(taken.getsockname()[1] if not ports else None)
+        return _start_on(ports[-1])
+
+    try:
+        with pytest.raises(RuntimeError) as died:
+            _start_on(taken.getsockname()[1])
+        assert G.kernel_start_failed(died.value), str(died.value)
+        km, kc = G.retry_kernel_start(start)()
+    finally:
+        taken.close()
+    try:
+        reply = kc.execute_interactive("6 * 7", timeout=60)
+        assert reply["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert ports[0] is not None and ports[1:] == [None]  # failed once on the taken port, then started
+
+
+def test_only_a_kernel_dying_while_starting_is_retried():
+    calls = []
+
+    def flaky(n_failures, message):
+        def start():
+            calls.append(message)
+            if len(calls) <= n_failures:
+                raise RuntimeError(message)
+            return "kernel"
+        return start
+
+    assert G.retry_kernel_start(flaky(2, "Kernel died before replying to kernel_info"))() == "kernel"
+    assert len(calls) == 3
+    calls.clear()
+    with pytest.raises(RuntimeError, match="kernel_info"):  # never more than the attempts allowed
+        G.retry_kernel_start(flaky(5, "Kernel died before replying to kernel_info"), attempts=3)()
+    assert len(calls) == 3
+    calls.clear()
+    with pytest.raises(RuntimeError, match="Kernel died: the Python process"):  # died in a cell: the learner's
+        G.retry_kernel_start(flaky(1, "Kernel died: the Python process running the notebook exited"))()
+    assert len(calls) == 1
+    assert not G.kernel_start_failed(ValueError("before replying to kernel_info"))
+
+
+def test_grader_runner_carries_the_retrying_start():
+    ns = {}
+    exec(compile(G._RUNNER.split("sys.exit(")[0].split("import nbval.kernel as _nbval_kernel")[1], "runner", "exec"),
+         {"sys": sys, "_nbval_kernel": type("M", (), {"start_new_kernel": staticmethod(lambda: "kernel")})}, ns)
+    assert ns["KERNEL_START_ATTEMPTS"] == G.KERNEL_START_ATTEMPTS and "retry_kernel_start" in ns

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from notebook_runner import (ROOT, all_notebooks, compare_check_outputs, has_check_outputs, record_run_time, run_nbval,
-                             run_papermill)
+                             run_papermill, start_new_kernel)
 
 NOTEBOOKS = all_notebooks()
 # Papermill injects a SEED other than the committed default, so every claim is
@@ -23,8 +23,6 @@ def _id(p):
 def test_kernel_is_this_venv():
     """The python3 kernel that papermill and nbval start is this environment's interpreter."""
     import sys
-
-    from jupyter_client.manager import start_new_kernel
 
     km, kc = start_new_kernel(kernel_name="python3")
     try:
@@ -54,3 +52,25 @@ def test_notebook_executes(path, tmp_path):
 def test_notebook_stored_outputs(path):
     proc = run_nbval(path)
     assert proc.returncode == 0, f"nbval failed for {_id(path)}:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
+
+
+def test_papermill_run_starts_a_kernel_that_died_starting_again(monkeypatch, tmp_path):
+    """A kernel that dies before it runs a cell (a port taken under it) is started again; a notebook whose kernel
+    dies in a cell is not run twice."""
+    import papermill as pm
+
+    calls = []
+
+    def execute(*args, **kwargs):
+        calls.append(kwargs["parameters"])
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if len(calls) == 3:
+            raise RuntimeError("Kernel died")
+
+    monkeypatch.setattr(pm, "execute_notebook", execute)
+    run_papermill(NOTEBOOKS[0], tmp_path / "out.ipynb", parameters={"SEED": 3})
+    assert calls == [{"SEED": 3}, {"SEED": 3}]
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        run_papermill(NOTEBOOKS[0], tmp_path / "out.ipynb")
+    assert len(calls) == 3
