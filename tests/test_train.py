@@ -210,3 +210,68 @@ def test_kd_objective_rejects_bad_input():
     objective = train.kd_objective(X, y, t, T=2.0, alpha=0.5)
     with pytest.raises(ValueError, match="3 outputs but teacher_logits has 2 classes"):
         objective(models.mlp(3, (4,), 3), slice(None))
+
+
+def _fresh_python(code: str, *, course_lib: bool) -> list:
+    """Lines printed by ``code`` in a new interpreter, with ``import course_lib`` first or without it (stock)."""
+    import subprocess
+    import sys
+
+    code = ("import course_lib\n" if course_lib else "") + code
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout.split("\n")
+
+
+_OPTIMISERS = """
+import sys, torch
+gen = torch.Generator().manual_seed(0)
+X, y = torch.randn(40, 5, generator=gen), torch.arange(40) % 3
+if "course_lib" in sys.modules:  # course_lib's own loop first
+    from course_lib import models, train
+    train.fit(models.mlp(5, (8,), 3, seed=0), lambda n, idx: {"loss": torch.nn.functional.cross_entropy(n(X[idx]),
+              y[idx])}, len(X), epochs=3, batch_size=16, seed=0)
+    print("after train.fit, compiler loaded:", "torch._dynamo" in sys.modules)
+for make in (lambda p: torch.optim.Adam(p, lr=0.05, weight_decay=1e-3), lambda p: torch.optim.AdamW(p, lr=0.05),
+             lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)):
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    opt = make(net.parameters())
+    for i in range(5):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(net(X), y).backward()
+        opt.step()
+        if i == 2:  # through a saved state
+            state = opt.state_dict()
+            opt = make(net.parameters())
+            opt.load_state_dict(state)
+    print(torch.is_grad_enabled(), [p.detach().double().tolist() for p in net.parameters()])
+print("compiler loaded:", "torch._dynamo" in sys.modules)
+# now with the compiler loaded, and zero_grad called inside compiled code
+w = torch.nn.Parameter(torch.linspace(-1, 1, 5))
+opt = torch.optim.Adam([w], lr=0.1)
+def grads():
+    opt.zero_grad()
+    ((w - 0.3) ** 2).sum().backward()
+compiled = torch.compile(grads, backend="eager")
+for _ in range(3):
+    compiled()
+    opt.step()
+print(w.detach().double().tolist())
+print("kept out of compiled code:",
+      getattr(torch.optim.Optimizer.zero_grad.__wrapped__.__dynamo_disable, "_torchdynamo_disable", False))
+"""
+
+
+def test_optimisers_give_stock_pytorch_numbers_without_loading_the_compiler():
+    """torch.optim's wrappers would import torch._dynamo on the first step (2-3 s in every kernel). With course_lib
+    imported, its training loop and Adam, AdamW and SGD (steps, zero_grad, a state saved and loaded) give stock
+    PyTorch's numbers bit for bit while the compiler stays unloaded; once something loads it, zero_grad is kept out
+    of compiled code as PyTorch does it and the numbers are stock PyTorch's again."""
+    stock, ours = _fresh_python(_OPTIMISERS, course_lib=False), _fresh_python(_OPTIMISERS, course_lib=True)
+    assert ours[0] == "after train.fit, compiler loaded: False"
+    ours = ours[1:]
+    assert ours[:3] == stock[:3] and ours[0].startswith("True [")
+    assert stock[3] == "compiler loaded: True" and ours[3] == "compiler loaded: False"
+    assert ours[4] == stock[4]
+    assert ours[5] == stock[5] == "kept out of compiled code: True"
