@@ -9,6 +9,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIRS = ("notebooks", "solutions")
+# Solutions that tests/test_grade.py grades through the grader (nbval at the committed SEED, every check cell
+# against its stored verdict) and requires full marks for: their stored outputs need no second nbval run.
+GRADED_SOLUTIONS = {"solved": "ch5_01_distillation_exercises", "capstone_entry": "ch5_06_capstone"}
 
 
 def all_notebooks():

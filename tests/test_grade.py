@@ -13,7 +13,7 @@ import time
 import nbformat
 import pytest
 
-from notebook_runner import ROOT
+from notebook_runner import GRADED_SOLUTIONS, ROOT
 
 from course_lib import grade as G
 from course_lib.grading import EXERCISES
@@ -116,8 +116,8 @@ def _broken(folder):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("submissions")
-    shutil.copy(ROOT / "solutions" / "ch5_01_distillation_exercises.ipynb", folder / "solved.ipynb")
-    shutil.copy(ROOT / "solutions" / "ch5_06_capstone.ipynb", folder / "capstone_entry.ipynb")
+    for name, solution in GRADED_SOLUTIONS.items():  # full marks required below
+        shutil.copy(ROOT / "solutions" / f"{solution}.ipynb", folder / f"{name}.ipynb")
     for make in (_untouched, _tricks, _duplicate_and_dead, _broken):
         make(folder)
     (folder / "not_json.ipynb").write_text("{ this is not json")
