@@ -146,7 +146,8 @@ claims.check("at T = 8 the student classifies more than 60% of the unseen test 3
 # It fixes 3s that were called something else and can create errors on other digits that become "3". So a larger
 # shift always helps the 3s; whether it helps overall is an empirical question, and the validation split answers it.
 # With the validated shift, the total test errors fall by more than a fifth at T = 2 and T = 4, and at T = 2 and
-# T = 4 the shift recovers more than half of the 3s the student missed (checked below).
+# T = 4 the shift recovers more than a third of the 3s the student missed (checked below; usually two thirds or
+# more, but some draws of the split leave 3s the shift cannot reach).
 #
 # </details>
 
@@ -168,8 +169,8 @@ for T in (2.0, 4.0):
     claims.check(f"at T = {T:g} the validated shift cuts the total test errors by more than a fifth",
                  after < 0.8 * before, errors_before=before, errors_after=after)
     b3, a3 = col(T, "errors_digit").mean(), col(T, "errors_digit_shifted").mean()
-    claims.check(f"at T = {T:g} the validated shift recovers more than half of the 3s the student missed",
-                 a3 < 0.5 * b3, errors_on_3s_before=b3, errors_on_3s_after=a3)
+    claims.check(f"at T = {T:g} the validated shift recovers more than a third of the 3s the student missed",
+                 a3 < (2 / 3) * b3, errors_on_3s_before=b3, errors_on_3s_after=a3)
 claims.check("at T = 8 the student gets most 3s right even before any shift (fewer than half missed)",
              col(8.0, "errors_digit").mean() < n3 / 2, errors_on_3s=col(8.0, "errors_digit").mean(), n3=n3)
 

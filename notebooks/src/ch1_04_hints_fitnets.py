@@ -182,7 +182,8 @@ claims.check("at every beta from 0.3 to 30 the joint hint gains less than 5 poin
 # <details><summary>Answer</summary>
 #
 # The wrong image. The notebook asserts that a fully misaligned hint falls below labels only and more than 3 points
-# below the clean hint, while noise of 3 spreads stays within 2 points of the clean hint.
+# below the clean hint, while noise of 3 spreads costs at most 2 points against the clean hint (at some seeds the
+# noisy hint is even ahead: noise this size acts more like a regulariser than like a wrong answer).
 #
 # </details>
 
@@ -195,8 +196,8 @@ print(f"beta=30: clean {clean30.mean():.1%}, noise 3 {noise3.mean():.1%}, misali
 claims.check("at beta = 30 a fully misaligned hint falls below labels only and more than 3 points below the clean hint",
              mis1.mean() < L and mis1.mean() < clean30.mean() - 0.03,
              misaligned=mis1.mean(), clean=clean30.mean(), labels_only=L)
-claims.check("at beta = 30 noise of 3 feature spreads stays within 2 points of the clean hint",
-             abs(noise3.mean() - clean30.mean()) < 0.02, noise3=noise3.mean(), clean=clean30.mean())
+claims.check("at beta = 30 noise of 3 feature spreads costs at most 2 points against the clean hint",
+             noise3.mean() > clean30.mean() - 0.02, noise3=noise3.mean(), clean=clean30.mean())
 
 # %% [markdown]
 # > **Beside the paper.** Romero et al. (2015) report on CIFAR-10 that a thin 19-layer student trained with hints

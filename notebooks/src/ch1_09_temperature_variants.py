@@ -244,7 +244,7 @@ for i, T in enumerate(TEMPERATURES):
 #   since their own logit scale is not constrained by the soft term at all (only the hard-label term sets it).
 #   Below $T = 2$ the notebook makes no claim about them.
 # - Accuracy differs much less than sharpness: on this small task, from $T = 2$ up, all three variants end within
-#   three points of each other at every T. The variants change *what kind of student* you get (its confidence) more than how
+#   four points of each other at every T (usually within two or three). The variants change *what kind of student* you get (its confidence) more than how
 #   often it is right.
 
 # %%
@@ -267,7 +267,7 @@ claims.check("over T >= 2 the standardised-KD students' entropy varies by less t
 gaps = [max(acc[v][i].mean() for v in lab.VARIANTS) - min(acc[v][i].mean() for v in lab.VARIANTS)
         for i in range(len(TEMPERATURES))]
 print("largest accuracy gap between variants at one T >= 2:", f"{max(gaps[i2:]):.1%}", f"(all T: {max(gaps):.1%})")
-claims.check("for T >= 2 the three variants end within 3 points of test accuracy of each other", max(gaps[i2:]) < 0.03,
+claims.check("for T >= 2 the three variants end within 4 points of test accuracy of each other", max(gaps[i2:]) < 0.04,
              largest_gap=max(gaps[i2:]))
 
 teacher_spread = float(s.teacher_test_logits.std(-1, unbiased=False).mean())
@@ -337,7 +337,7 @@ claims.check("tripling the teacher's logits moves the standardised-KD student's 
 #
 # <details><summary>Answer</summary>
 #
-# None by much: for T >= 2 the sweep asserts that the three variants end within 3 points of each other. What
+# None by much: for T >= 2 the sweep asserts that the three variants end within 4 points of each other. What
 # changes is confidence, which the summary line reports as entropy: TTM's rises with T (asserted in section 3).
 #
 # </details>
@@ -353,7 +353,7 @@ dash
 # > (2024) report that z-scoring the logits before KD improves vanilla KD and other logit-based distillers on
 # > CIFAR-100 and ImageNet. Our miniature reproduces the mechanisms (TTM students are softer for every T > 1;
 # > standardised KD never sees the teacher's scale) but not the accuracy gains: from T = 2 up the three variants end
-# > within 3 points of each other, and with three seeds per setting we claim no ranking between them. A 16-unit
+# > within 4 points of each other, and with three seeds per setting we claim no ranking between them. A 16-unit
 # > student on 8 x 8 digits has little room for the regularisation effects those papers measure on deep networks.
 #
 # ## Check yourself
@@ -380,7 +380,7 @@ quiz("At T = 1, how do the TTM and KD students compare?", [
 # - TTM students' output entropy rises with T and exceeds KD students' for every T > 1; KD students stay below
 #   0.3 nats at every T (mean of 3 seeds); standardised-KD students' entropy varies over T >= 2 by
 #   less than a fifth of the TTM students' range.
-# - For T >= 2 the three variants end within 3 points of test accuracy of each other (largest gap printed above).
+# - For T >= 2 the three variants end within 4 points of test accuracy of each other (largest gap printed above).
 # - KD matches logits up to a shift, so a KD student inherits the teacher's logit scale (its logit spread stays
 #   between 0.8 and 1.7 times the teacher's at every T >= 1): that, not the Rényi term, is why it stays sharp at
 #   every T. TTM students' spread falls to below a fifth of the teacher's at T = 8.

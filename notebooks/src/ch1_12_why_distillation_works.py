@@ -224,8 +224,9 @@ dash
 #
 # <details><summary>Answer</summary>
 #
-# 1. No: distillation beats entropy-matched smoothing by more than half a point on average. The amount of softness is
-#    not the point; where the mass goes is. 2. The smoothed teacher is at least as accurate as the plain one.
+# 1. No: distillation is ahead of entropy-matched smoothing on average (asserted; by one to three points at most
+#    SEEDs, less than half a point at one of the eleven we tried; three runs each). The amount of softness is not
+#    the point; where the mass goes is. 2. The smoothed teacher is at least as accurate as the plain one.
 # 3. The plain one: the student of the smoothed teacher is worse on average. Its soft targets have lost almost all
 #    of the similarity structure: the spread of its wrong-class probabilities is less than a tenth of the plain
 #    teacher's on every run (all checked below).
@@ -289,8 +290,8 @@ fig.colorbar(im, ax=axes, label="share of the wrong-class probability", shrink=0
 plt.show()
 
 # %%
-claims.check("distillation beats label smoothing of the same target entropy by more than half a point on average",
-             (ls["acc_kd"] - ls["acc_ls"]).mean() > 0.005, acc_kd=ls["acc_kd"], acc_ls=ls["acc_ls"], eps=ls["eps"])
+claims.check("distillation is ahead of label smoothing of the same target entropy on average",
+             (ls["acc_kd"] - ls["acc_ls"]).mean() > 0, acc_kd=ls["acc_kd"], acc_ls=ls["acc_ls"], eps=ls["eps"])
 claims.check("the teacher trained with label smoothing is at least as accurate as the plain teacher on average",
              (ls["acc_teacher_ls"] - ls["acc_teacher"]).mean() >= 0, plain=ls["acc_teacher"],
              smoothed=ls["acc_teacher_ls"])

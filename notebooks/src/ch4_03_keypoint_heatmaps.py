@@ -117,8 +117,8 @@ except ValueError as err:
 #
 # <details><summary>Answer</summary>
 #
-# 1. Softer. At every net seed gen2's test maps have a higher mean entropy than gen1's (by more than 0.04 nats on
-#    average) and clearly higher than those of gen1 trained as long (by more than 0.15 nats on average): all asserted
+# 1. Softer. At every net seed gen2's test maps have a higher mean entropy than gen1's (by more than 0.02 nats on
+#    average) and clearly higher than those of gen1 trained as long (by more than 0.1 nats on average): all asserted
 #    below.
 # 2. No. gen2's mean error is larger than that of gen1 trained as long by more than 0.1 pixels at every net seed, and
 #    its PCK is lower. It does not beat its own teacher either: the 95% interval of the paired difference rules out
@@ -138,11 +138,11 @@ h = wide["entropy"]
 softer_than_teacher = (h["gen2"] - h["gen1"]).to_numpy()
 softer_than_long = (h["gen2"] - h["long"]).to_numpy()
 claims.check("At every net seed gen2's test heatmaps have a higher mean entropy (they are softer) than those of its "
-             "own teacher gen1, by more than 0.04 nats on average",
-             bool((softer_than_teacher > 0).all()) and softer_than_teacher.mean() > 0.04,
+             "own teacher gen1, by more than 0.02 nats on average",
+             bool((softer_than_teacher > 0).all()) and softer_than_teacher.mean() > 0.02,
              gen1=h["gen1"].to_numpy(), gen2=h["gen2"].to_numpy(), mean_difference=softer_than_teacher.mean())
 claims.check("At every net seed gen2's heatmaps are also softer than those of gen1 trained as long, by more than "
-             "0.15 nats on average", bool((softer_than_long > 0).all()) and softer_than_long.mean() > 0.15,
+             "0.1 nats on average", bool((softer_than_long > 0).all()) and softer_than_long.mean() > 0.1,
              long=h["long"].to_numpy(), gen2=h["gen2"].to_numpy(), mean_difference=softer_than_long.mean())
 print(f"entropy of the sigma=1 target: {target_entropy:.2f} nats; gen1 {h['gen1'].mean():.2f}, "
       f"long {h['long'].mean():.2f}, gen2 {h['gen2'].mean():.2f}")
