@@ -97,8 +97,8 @@ claims.check("the library's ECE equals an independent loop to 1e-12 on the teach
 #
 # <details><summary>Answer</summary>
 #
-# 1. Over-confident: the notebook asserts a fitted $T_s$ above 1.2 (a network trained to near-zero training
-# loss pushes its logits apart). 2. Not reliably: NLL is printed before and after; on some seeds it falls
+# 1. Over-confident: the notebook asserts a fitted $T_s$ above 1 (1.1 to 1.9 across seeds; a network trained to
+# near-zero training loss pushes its logits apart). 2. Not reliably: NLL is printed before and after; on some seeds it falls
 # clearly, on others hardly at all, so the notebook does not claim it for the teacher. On 360 test digits with
 # a few mistakes the gain is small next to the noise.
 #
@@ -116,8 +116,8 @@ plt.show()
 print(f"teacher: fitted T_s = {t_fit:.2f}; test ECE {100 * before['ece']:.2f}% -> {100 * after['ece']:.2f}%, "
       f"test NLL {before['nll']:.3f} -> {after['nll']:.3f} nats; accuracy {before['accuracy']:.1%} (unchanged: "
       f"{after['accuracy']:.1%})")
-claims.check("the teacher is over-confident: its scaling temperature fitted on validation is above 1.2",
-             t_fit > 1.2, fitted_temperature=t_fit)
+claims.check("the teacher is over-confident: its scaling temperature fitted on validation is above 1",
+             t_fit > 1, fitted_temperature=t_fit)
 
 # %% [markdown]
 # How noisy is one ECE on 360 digits? `scipy.stats.bootstrap` resamples the test digits (Exercise H9 writes
@@ -146,8 +146,9 @@ print(f"teacher test ECE {100 * ece_lib:.2f}%, 95% bootstrap interval [{100 * ci
 #
 # <details><summary>Answer</summary>
 #
-# 1. The high-T students: every group distilled at T ≥ 2 needs a scaling temperature within 0.25 of the
-# teacher's, while the T = 1 students need one more than 0.2 lower than every T ≥ 2 group (asserted).
+# 1. The high-T students: every group distilled at T ≥ 2 needs a scaling temperature above 1 and within 0.4 of
+# the teacher's (within 0.15 at most seeds; where the teacher is nearly calibrated the students are more
+# over-confident than it), while the T = 1 students need one more than 0.2 lower than every T ≥ 2 group (asserted).
 # 2. Yes, in NLL: the T = 16 students have a higher test NLL than the T = 1 students before **and** after
 # scaling (asserted), so scaling removes the over-confidence but not the whole gap. ECE cannot separate the
 # groups on 360 digits: every gap between their mean ECEs is smaller than the width of the teacher's
@@ -190,8 +191,8 @@ plt.show()
 
 # %%
 high = [T for T in Ts if T >= 2]
-claims.check("every student group distilled at T >= 2 needs a scaling temperature within 0.25 of the teacher's",
-             all(abs(rows[T]["fitted"] - t_fit) < 0.25 for T in high), teacher=t_fit,
+claims.check("every student group distilled at T >= 2 needs a scaling temperature above 1 and within 0.4 of the "
+             "teacher's", all(rows[T]["fitted"] > 1 and abs(rows[T]["fitted"] - t_fit) < 0.4 for T in high), teacher=t_fit,
              students=[rows[T]["fitted"] for T in high])
 claims.check("the T = 1 students need a scaling temperature more than 0.2 lower than every T >= 2 group",
              all(rows[T]["fitted"] - rows[1.0]["fitted"] > 0.2 for T in high), t1=rows[1.0]["fitted"],
@@ -217,7 +218,7 @@ claims.check("every gap between the groups' mean ECEs (before or after scaling) 
 # > **Beside the paper.** Guo et al. (2017), Table 1, with 15 equal-width bins as here: a 110-layer ResNet on
 # > CIFAR-100 had an ECE of about 16.5%, brought to about 1.3% by temperature scaling, and modern deep
 # > networks were generally over-confident where older, smaller ones were not. Our teacher is over-confident
-# > too (fitted $T_s$ above 1.2) but its ECE is only a couple of points, because the digits are easy and the
+# > too (fitted $T_s$ above 1) but its ECE is only a couple of points, because the digits are easy and the
 # > networks small. What carries over: one temperature fitted by NLL on validation removes most
 # > over-confidence without touching accuracy. What does not: ECE differences of a point are noise at our
 # > test-set size.
@@ -274,9 +275,9 @@ quiz("Two papers report ECE 2.1% and 3.4% for the same model on the same data. W
 # ## What we learned
 # - ECE with 15 equal-width bins (left-open, right-closed) matched an independent loop exactly; on 360 test
 #   digits its bootstrap interval is wide compared with the differences between models.
-# - The teacher is over-confident (fitted scaling temperature above 1.2); scaling never changes accuracy.
-# - Students distilled at T ≥ 2 inherit the teacher's over-confidence (fitted temperature within 0.25 of the
-#   teacher's); T = 1 students need one more than 0.2 lower; T = 16 students have a higher NLL than T = 1
+# - The teacher is over-confident (fitted scaling temperature above 1); scaling never changes accuracy.
+# - Students distilled at T ≥ 2 inherit the teacher's over-confidence (fitted temperature above 1 and within 0.4
+#   of the teacher's); T = 1 students need one more than 0.2 lower; T = 16 students have a higher NLL than T = 1
 #   students before and after scaling.
 
 # %%
