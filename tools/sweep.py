@@ -6,6 +6,12 @@
 
 A claim must hold for any SEED; the suite checks SEED=1 (and the stored
 outputs at SEED=0), this tool the others. Outputs go to build/sweep/ (ignored by git).
+
+    .venv/bin/python tools/sweep.py ch2_08 --seeds 0 1 2 3 4 5 6 7 8 9 10 11 --record build/claims
+
+``--record DIR`` runs every notebook to the end whatever its claims do and writes each claim's numbers per seed
+to DIR/<notebook>.jsonl, then prints, for every claim that failed at some seed, its numbers at every seed: what a
+threshold that holds for any seed has to be set from.
 """
 import argparse
 import concurrent.futures as cf
@@ -36,7 +42,16 @@ def main(argv=None):
     ap.add_argument("--all", action="store_true")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
     ap.add_argument("-j", "--jobs", type=int, default=1)
+    ap.add_argument("--record", metavar="DIR", help="record every claim's numbers; failing claims do not stop a run")
     args = ap.parse_args(argv)
+    if args.record:
+        import os
+
+        record = Path(args.record).resolve()
+        record.mkdir(parents=True, exist_ok=True)
+        os.environ["COURSE_CLAIMS_RECORD"] = str(record)  # the kernels inherit both
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tools" / "claims_record")] + [
+            p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
     nbs = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
     if not args.all:
         nbs = [p for p in nbs if any(p.stem.startswith(n) for n in args.names)]
@@ -51,7 +66,33 @@ def main(argv=None):
             if err:
                 print("     " + err.replace("\n", "\n     "), flush=True)
     print(f"{len(jobs) - failed}/{len(jobs)} runs passed")
+    if args.record:
+        failed += report(Path(args.record), [p.stem for p in nbs])
     return 1 if failed else 0
+
+
+def report(record: Path, stems) -> int:
+    """Print every recorded claim that failed at some seed, with its numbers at each seed; return how many."""
+    import json
+
+    bad = 0
+    for stem in stems:
+        path = record / f"{stem}.jsonl"
+        if not path.exists():
+            continue
+        by_claim = {}
+        for line in path.read_text().splitlines():
+            r = json.loads(line)
+            by_claim.setdefault(r["sentence"], {})[r["seed"]] = r
+        for sentence, runs in by_claim.items():
+            if all(r["ok"] for r in runs.values()):
+                continue
+            bad += 1
+            print(f"\n{stem}: {sentence}")
+            for seed in sorted(runs, key=lambda s: (s is None, s)):
+                r = runs[seed]
+                print(f"  SEED={seed}: {'held  ' if r['ok'] else 'FAILED'} {json.dumps(r['numbers'])[:400]}")
+    return bad
 
 
 if __name__ == "__main__":
