@@ -66,8 +66,8 @@ print(f"labelled subset: {len(X)} digits; teacher test accuracy {train.evaluate(
 #
 # <details><summary>Answer</summary>
 #
-# 1. T, by far: the notebook asserts that for both widths the range of T's means (alpha averaged out) is more than
-#    3 times alpha's, and more than 4 standard errors; at SEED=0 T moved the 16-unit student's mean accuracy by
+# 1. T: the notebook asserts that for both widths the range of T's means (alpha averaged out) is larger than
+#    alpha's (usually several times larger; twice at SEED=12), and more than 4 standard errors; at SEED=0 T moved the 16-unit student's mean accuracy by
 #    about 2 points and alpha by about 0.2. Most of T's effect is T = 1 against the rest, but even among T >= 2 it
 #    beats alpha (checked below, also with three levels each).
 # 2. The 4-unit student: its seed-to-seed standard deviation is asserted to be more than 5 times the wider
@@ -138,8 +138,8 @@ for wi in range(len(WIDTHS)):
     claims.check(f"width {w}: the best cell, chosen on validation, beats scratch on test (mean of the seeds)",
                  gain[wi][best] > 0, gain=gain[wi][best], per_seed=paired, T=TEMPERATURES[best[0]],
                  alpha=ALPHAS[best[1]])
-    claims.check(f"width {w}: with four levels each and the other knob averaged out, T's range of means is more "
-                 "than 3 times alpha's", rT > 3 * rA, range_T=rT, range_alpha=rA)
+    claims.check(f"width {w}: with four levels each and the other knob averaged out, T's range of means is larger "
+                 "than alpha's", rT > rA, range_T=rT, range_alpha=rA)
     claims.check(f"width {w}: T's range of means is more than 4 standard errors (not seed noise)", rT > 4 * se,
                  range_T=rT, standard_error=se)
     claims.check(f"width {w}: without T = 1 (three levels each: T >= 2 against alpha >= 0.5) T's range is still "
@@ -170,7 +170,7 @@ plt.show()
 
 # %% [markdown]
 # Over the ranges tried, T is the knob that matters for these students and alpha hardly does: with the other
-# knob averaged out, T's four means spread more than three times as widely as alpha's, and T's spread is many
+# knob averaged out, T's four means spread more widely than alpha's (usually several times), and T's spread is many
 # standard errors wide. Much of it is T = 1 (no softening) against the rest, which keeps less than a third of the
 # gain of the best T; but even with T = 1 and alpha = 0.25 both left out, T still moves accuracy more than alpha.
 # "Matters more" is always relative to the ranges swept: an alpha near 0 would of course matter (it is scratch
@@ -339,7 +339,7 @@ quiz("The 4-unit heat map looks rough. What does the grid say that roughness is?
 # - For students of 16 and 32 hidden units the best (T, alpha) cell, chosen on validation, beats scratch on test
 #   (mean of 4 seeds). How much depends on the split and its teacher: over SEED 0-7 the gain went from under a
 #   point (SEED 4) to nearly 4 points, so "distillation gains N points" is a statement about one teacher.
-# - With four levels each and the other knob averaged out, T's range of means is more than 3 times alpha's and more
+# - With four levels each and the other knob averaged out, T's range of means is larger than alpha's and more
 #   than 4 standard errors of the seed noise; without T = 1 it is still larger. At T = 1 less than a third of the
 #   best T's gain is left.
 # - The 4-unit student is erratic: its seed-to-seed standard deviation is more than 5 times the wider students'.

@@ -105,10 +105,10 @@ claims.check("the long-tailed teacher's recall on the three rarest digits is mor
 # 1. It hurts: the claim below asserts that plain KD's tail recall is below scratch's for every student seed, by
 # more than 5 points on average (SEED=0: about 51% for scratch, 21% for plain KD; over SEED 0-7 the drop ranged
 # from 12 to 45 points, so 5 points leaves margin for a split we have not tried).
-# 2. Weighting lifts the tail above plain KD for every student seed, by more than 10 points on average (SEED=0:
-# 55%; over SEED 0-7 the lift ranged from 19 to 54 points), and costs the head at most 2 points; the tail's
-# class-wise calibration error falls too, for every student seed (claims below; over SEED 0-7 the mean fall
-# ranged from 0.016 to 0.044, so we claim at least 0.005). Whether it ends above or below scratch depends on the
+# 2. Weighting lifts the tail above plain KD for every student seed, by more than 5 points on average (SEED=0:
+# 55%; over SEED 0-12 the lift ranged from 8 to 54 points: at SEED 11 plain KD already kept half the tail), and
+# costs the head at most 2 points; the tail's class-wise calibration error falls too, for every student seed
+# (claims below; the mean fall ranged from 0.004 to 0.044 over SEED 0-12, so we claim no size). Whether it ends above or below scratch depends on the
 # split: the difference is printed, not claimed.
 #
 # </details>
@@ -161,15 +161,15 @@ claims.check("plain KD from the long-tailed teacher lowers tail recall compared 
              "seed, by more than 5 points on average", d_kd.min() > 0 and d_kd.mean() > 0.05,
              per_seed_drop=d_kd, mean_drop=d_kd.mean(), scratch=tail["scratch"], plain_kd=tail["plain KD"])
 d_w = per_seed("weighted, beta=1", "plain KD")
-claims.check("weighted KD at beta=1 raises tail recall above plain KD for every student seed, by more than 10 "
-             "points on average", d_w.min() > 0 and d_w.mean() > 0.10, per_seed_gain=d_w, mean_gain=d_w.mean(),
+claims.check("weighted KD at beta=1 raises tail recall above plain KD for every student seed, by more than 5 "
+             "points on average", d_w.min() > 0 and d_w.mean() > 0.05, per_seed_gain=d_w, mean_gain=d_w.mean(),
              weighted=tail["weighted, beta=1"], plain_kd=tail["plain KD"])
 claims.check("weighted KD at beta=1 costs the head at most 2 points of recall compared with plain KD",
              head["weighted, beta=1"] >= head["plain KD"] - 0.02, weighted=head["weighted, beta=1"],
              plain_kd=head["plain KD"])
 d_ece = per_seed("plain KD", "weighted, beta=1", "ece_tail")
 claims.check("weighted KD at beta=1 lowers the tail's class-wise calibration error below plain KD's for every "
-             "student seed, by at least 0.005 on average", d_ece.min() > 0 and d_ece.mean() >= 0.005,
+             "student seed", d_ece.min() > 0,
              per_seed_fall=d_ece, weighted=ece_tail["weighted, beta=1"], plain_kd=ece_tail["plain KD"])
 print(f"weighted (beta=1) minus scratch on the tail: {tail['weighted, beta=1'] - tail['scratch']:+.1%} "
       "(printed, not claimed: its size varies widely from seed to seed)")
@@ -216,7 +216,7 @@ claims.check("with the balanced teacher, weighted KD beats plain KD on the tail 
 # > top-1 error than the unweighted softmax baseline on long-tailed CIFAR-10 at every imbalance ratio they tried
 # > (10 to 200), by several points at ratio 50. Our miniature weights the *distillation* term instead of the label
 # > term, with the simpler power $n_c^{-\beta}$; it measured the tail of a ten-digit problem recovering by more
-# > than 10 points (19 to 54 points over SEED 0-7). What carries over: the weights move a model's attention back
+# > than 5 points (8 to 54 points over SEED 0-12). What carries over: the weights move a model's attention back
 # > to rare classes at little cost to common ones. What does not: our test set is tiny (36 digits per class), so
 # > a single digit's recall moves in steps of three points, and we therefore claim
 # > only means over three digits, compared student seed by student seed and averaged over three students.
@@ -259,7 +259,7 @@ quiz("Why can plain KD be worse than scratch on the rarest classes here?", [
     ("The temperature T = 4 is too high for ten classes.", False,
      "No: with the balanced teacher the same T and weighting hand on the tail well; the teacher's knowledge is what differs."),
     ("KD always lowers recall.", False,
-     "No: the weighted students are distilled too, and their tail recall is more than 10 points above plain KD's."),
+     "No: the weighted students are distilled too, and their tail recall is more than 5 points above plain KD's."),
 ])
 
 # %%
@@ -276,9 +276,9 @@ quiz("With counts n_c, beta = 1 gives each class what?", [
 #   20 points below the three commonest.
 # - Distilling from that teacher with the usual recipe lowers the student's tail recall compared with scratch,
 #   for every student seed and by more than 5 points on average: the student inherits the teacher's neglect.
-# - Weighting the KD term by $n_c^{-1}$ lifts the tail above plain KD for every student seed, by more than 10
-#   points on average, costs the head at most 2 points and lowers the tail's class-wise calibration error (by at
-#   least 0.005 on average).
+# - Weighting the KD term by $n_c^{-1}$ lifts the tail above plain KD for every student seed, by more than 5
+#   points on average, costs the head at most 2 points and lowers the tail's class-wise calibration error for
+#   every student seed.
 # - A teacher that knows the tail (trained on balanced data) lets weighted KD reach more than 10 points higher
 #   tail recall than the long-tailed teacher did: the weights carry knowledge across, they cannot create it.
 

@@ -92,7 +92,7 @@ for name, ss in setups.items():
 #
 # <details><summary>Answer</summary>
 #
-# 1. The drift scorer. At 20% of the edges its mean drift is under 60% of the better baseline's on every graph,
+# 1. The drift scorer. At 20% of the edges its mean drift is under 70% of the better baseline's on every graph,
 # and on Les Miserables and the block model it stays below both baselines at 30% and 50% too (asserted below).
 # On the karate club at 30%, degree pruning sometimes does as well (SEED=3 measured 0.051 for drift against 0.045
 # for degree), so we do not claim that budget there. 2. Mostly, but more loosely: accuracy only counts the argmax, so a node
@@ -136,8 +136,8 @@ def mean_drift(name, b):
 
 for name in lab.GRAPHS:
     d = mean_drift(name, 0.2)
-    claims.check(f"on {name} at 20% of the edges, drift pruning's mean drift is under 60% of the better baseline's",
-                 d["drift"] < 0.6 * min(d["degree"], d["random"]), **{f"drift_{m}": d[m] for m in d})
+    claims.check(f"on {name} at 20% of the edges, drift pruning's mean drift is under 70% of the better baseline's",
+                 d["drift"] < 0.7 * min(d["degree"], d["random"]), **{f"drift_{m}": d[m] for m in d})
 for name in ("lesmis", "sbm"):
     for b in (0.3, 0.5):
         d = mean_drift(name, b)
@@ -266,7 +266,7 @@ quiz("The distilled student on the pruned graph beats the scratch student by a w
 # ## What we learned
 # - Pruning the *graph* compresses a graph network: fewer edges, fewer messages.
 # - Scoring edges by the drift their removal causes keeps the teacher's outputs closer (in KL) to the full-graph
-#   outputs than random or degree-based pruning: under 60% of the better baseline's drift on all three graphs at
+#   outputs than random or degree-based pruning: under 70% of the better baseline's drift on all three graphs at
 #   20% of the edges, and below both baselines at 30% and 50% on the two larger graphs.
 # - On the block model that also keeps more test accuracy; on the tiny real graphs accuracy differences are a node
 #   or two and we do not claim them.

@@ -96,7 +96,8 @@ claims.check("the teacher's similarity matrices on the two languages correlate b
 #
 # <details><summary>Answer</summary>
 #
-# 1. Within two points on average (the claim below), and far ahead of the five-labels-per-class student.
+# 1. Within three points on average (the claim below; within two at SEED 0-11, 2.2 at 12), and far ahead of the
+#    five-labels-per-class student.
 # 2. The distilled student's: its off-diagonal correlation with the teacher is above 0.9 on average, more than
 # 0.05 above the labelled student's (0.10 to 0.14 above at SEED 0 and 1). The labels say nothing about which wrong answers are nearly right; the soft
 # targets say it on every image.
@@ -135,8 +136,8 @@ for n in STUDENTS:
 # %%
 d_acc, a_acc, f_acc = (get(n, "accuracy") for n in STUDENTS)
 d_r, a_r, f_r = (get(n, "corr_pixels") for n in STUDENTS)
-claims.check("the label-free distilled student's accuracy is within 2 points of the student trained on all its labels "
-             "(mean over seeds)", abs(d_acc.mean() - a_acc.mean()) < 0.02, distilled=d_acc.mean(), all_labels=a_acc.mean())
+claims.check("the label-free distilled student's accuracy is within 3 points of the student trained on all its labels "
+             "(mean over seeds)", abs(d_acc.mean() - a_acc.mean()) < 0.03, distilled=d_acc.mean(), all_labels=a_acc.mean())
 claims.check("the label-free distilled student beats the student with 5 labels per class by more than 5 points",
              d_acc.mean() > f_acc.mean() + 0.05, distilled=d_acc.mean(), five_per_class=f_acc.mean())
 gap = d_r - a_r
@@ -158,7 +159,7 @@ claims.check("the distilled student's similarity matrix correlates with the teac
 # > speech model whose soft targets alone, on 3% of the data, recovered most of the accuracy of hard-label
 # > training on all of it. Multilingual distillation (for example Reimers and Gurevych, 2020, who train a
 # > student encoder for new languages to match an English teacher's sentence embeddings on translated pairs)
-# > relies on the languages sharing meaning. Our miniature measured a label-free student within two points of
+# > relies on the languages sharing meaning. Our miniature measured a label-free student within three points of
 # > the all-labels one, and its similarity matrix correlating above 0.9 with the teacher's; what does not carry
 # > over is a structure shared across languages, since our two "languages" are unrelated datasets.
 #
@@ -215,7 +216,7 @@ quiz("Why compare only the off-diagonal entries of the similarity matrices?", [
 # %% [markdown]
 # ## What we learned
 # - A student that reads one language and never sees a label learns the task from a bilingual teacher's soft
-#   targets: within two points of the same student trained on all its labels.
+#   targets: within three points of the same student trained on all its labels.
 # - What it copies is the teacher's similarity structure in its own language (off-diagonal r above 0.9, more
 #   than 0.05 above the labelled student's); at T = 1 it is no different from the labelled student.
 # - Between our two unrelated languages that structure is not shared (r below 0.5), so the "language-independent
