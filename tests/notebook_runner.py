@@ -65,30 +65,27 @@ def start_new_kernel(**kwargs):
 def run_papermill(path: Path, out_path: Path, parameters: dict | None = None, timeout: int = 600):
     """Execute ``path`` with papermill; returns seconds taken. Raises AssertionError naming the cell.
 
-    A kernel that dies while starting is started again (``KERNEL_START_ATTEMPTS`` in all); the time returned
+    A kernel that dies while starting is started again (``course_lib.grade.retry_kernel_start``); the time returned
     is that of the run that executed the notebook."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    from course_lib.grade import KERNEL_START_ATTEMPTS, kernel_start_failed
+    from course_lib.grade import retry_kernel_start
 
     import os
 
     claims_dir = ROOT / "tests" / "artifacts" / "claims"  # each notebook's claims with their numbers (untracked)
     old = os.environ.get("COURSE_CLAIMS_DIR")
     os.environ["COURSE_CLAIMS_DIR"] = str(claims_dir)  # the kernel started below inherits it
+    started = []
+
+    def execute():
+        started.append(time.perf_counter())  # the time returned is the last attempt's
+        pm.execute_notebook(str(path), str(out_path), parameters=parameters or {}, kernel_name="python3",
+                            cwd=str(path.parent), progress_bar=False, execution_timeout=timeout, log_output=False)
+
     try:
-        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
-            t0 = time.perf_counter()
-            try:
-                pm.execute_notebook(str(path), str(out_path), parameters=parameters or {}, kernel_name="python3",
-                                    cwd=str(path.parent), progress_bar=False, execution_timeout=timeout,
-                                    log_output=False)
-                break
-            except RuntimeError as e:
-                if attempt == KERNEL_START_ATTEMPTS or not kernel_start_failed(e):
-                    raise
-                sys.stderr.write(f"{path.name}: kernel died while starting (attempt {attempt}): starting again\n")
+        retry_kernel_start(execute)()
     except PapermillExecutionError as e:
         nb = json.loads(Path(out_path).read_text())
         code_cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
@@ -104,7 +101,7 @@ def run_papermill(path: Path, out_path: Path, parameters: dict | None = None, ti
             os.environ.pop("COURSE_CLAIMS_DIR", None)
         else:
             os.environ["COURSE_CLAIMS_DIR"] = old
-    return time.perf_counter() - t0
+    return time.perf_counter() - started[-1]
 
 
 def run_nbval(path: Path, timeout: int = 600) -> subprocess.CompletedProcess:
